@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/phigate/phigate/audit"
+	"github.com/phigate/phigate/config"
+	"github.com/phigate/phigate/phi"
+	"github.com/phigate/phigate/policy"
+	"github.com/phigate/phigate/processor"
+	"github.com/phigate/phigate/provider"
+)
+
+// shutdownGrace bounds how long serve waits for requests in flight.
+const shutdownGrace = 20 * time.Second
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	configPath := fs.String("config", "phigate.yaml", "configuration file")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: phigate serve -config FILE")
+		fmt.Fprintln(stderr, "Runs the ext_proc gRPC server (with gRPC health) and the admin HTTP server (/healthz, /readyz).")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+
+	srv, err := newService(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return srv.run(ctx)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // config.Validate checked the level
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// service is a running phigate: its listeners and the components they use.
+type service struct {
+	cfg       config.Config
+	logger    *slog.Logger
+	auditLog  *audit.FileLog
+	processor *processor.Server
+	ready     atomic.Bool
+}
+
+// newService loads every component, collecting all errors so that an
+// operator sees every problem with the configuration at once.
+func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*service, error) {
+	var errs []error
+	registry, err := provider.Load(cfg.ProvidersFile)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	keys := map[string]string{}
+	if registry != nil {
+		for _, p := range registry.Providers {
+			key, err := p.APIKey()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if key != "" {
+				keys[p.Name] = key
+			}
+		}
+	}
+	engine, err := policy.Load(ctx, cfg.PolicyDir)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("starting phigate:\n%w", err)
+	}
+
+	auditLog, err := audit.OpenFile(cfg.Audit.File, logger)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := processor.NewServer(processor.Options{
+		Scanner:        phi.DefaultScanner(),
+		Policy:         engine,
+		Registry:       registry,
+		Keys:           keys,
+		Audit:          auditLog,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		UpstreamHeader: cfg.Headers.Upstream,
+		ProviderHeader: cfg.Headers.Provider,
+		TenantHeader:   cfg.Headers.Tenant,
+		PurposeHeader:  cfg.Headers.Purpose,
+		Logger:         logger,
+	})
+	if err != nil {
+		auditLog.Close()
+		return nil, err
+	}
+	logger.Info("policy loaded", "dir", cfg.PolicyDir, "revision", engine.Revision())
+	logger.Info("provider registry loaded", "providers", len(registry.Providers))
+	return &service{cfg: cfg, logger: logger, auditLog: auditLog, processor: proc}, nil
+}
+
+// run serves until ctx is cancelled, then drains requests in flight and
+// closes the audit log.
+func (s *service) run(ctx context.Context) error {
+	grpcListener, err := net.Listen("tcp", s.cfg.GRPCAddress)
+	if err != nil {
+		s.auditLog.Close()
+		return fmt.Errorf("listening for gRPC: %w", err)
+	}
+	adminListener, err := net.Listen("tcp", s.cfg.AdminAddress)
+	if err != nil {
+		grpcListener.Close()
+		s.auditLog.Close()
+		return fmt.Errorf("listening for admin HTTP: %w", err)
+	}
+
+	grpcServer := grpc.NewServer()
+	extprocv3.RegisterExternalProcessorServer(grpcServer, s.processor)
+	healthServer := health.NewServer()
+	healthpb.RegisterHealthServer(grpcServer, healthServer)
+	adminServer := &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+
+	errc := make(chan error, 2)
+	go func() { errc <- grpcServer.Serve(grpcListener) }()
+	go func() { errc <- adminServer.Serve(adminListener) }()
+	s.ready.Store(true)
+	s.logger.Info("phigate serving", "grpc_address", grpcListener.Addr().String(), "admin_address", adminListener.Addr().String(), "version", Version)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.logger.Info("shutting down")
+	case serveErr = <-errc:
+		s.logger.Error("server stopped unexpectedly", "error", serveErr)
+	}
+
+	s.ready.Store(false)
+	healthServer.Shutdown()
+	stopped := make(chan struct{})
+	go func() { grpcServer.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(shutdownGrace):
+		s.logger.Warn("requests still in flight after the grace period; closing them", "grace", shutdownGrace)
+		grpcServer.Stop()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = adminServer.Shutdown(shutdownCtx)
+
+	s.processor.Wait()
+	if err := s.auditLog.Close(); err != nil {
+		s.logger.Error("closing audit log failed", "error", err)
+		return fmt.Errorf("closing audit log: %w", err)
+	}
+	s.logger.Info("phigate stopped")
+	return serveErr
+}
+
+func (s *service) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case !s.ready.Load():
+			http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
+		case !s.auditLog.Healthy():
+			http.Error(w, "not ready: the audit log rejects writes", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
+	return mux
+}

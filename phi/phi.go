@@ -1,0 +1,174 @@
+// Package phi finds protected health information (PHI) in text.
+//
+// A Scanner runs a set of Detectors over one text, merges their findings
+// into non-overlapping spans and returns them in text order. Detectors know
+// nothing of JSON or of the LLM APIs: callers extract the texts a vendor
+// would read and scan each one.
+//
+// Findings carry byte offsets into the scanned string, never copies of the
+// values, so that callers can count, mask or fingerprint PHI without keeping
+// it around.
+package phi
+
+import (
+	"slices"
+	"strings"
+)
+
+// Type names a kind of identifier. The names are stable: they appear in
+// policy input, audit records, metrics labels and mask placeholders.
+type Type string
+
+// The identifier types. Most follow the HIPAA Safe Harbor categories; NPI is
+// typed apart because it identifies a clinician, not a patient.
+const (
+	TypeName      Type = "NAME"
+	TypeDate      Type = "DATE"
+	TypePhone     Type = "PHONE"
+	TypeFax       Type = "FAX"
+	TypeEmail     Type = "EMAIL"
+	TypeSSN       Type = "SSN"
+	TypeMRN       Type = "MRN"
+	TypeAddress   Type = "ADDRESS"
+	TypeZIP       Type = "ZIP"
+	TypeURL       Type = "URL"
+	TypeIPAddress Type = "IP_ADDRESS"
+	TypeLocation  Type = "LOCATION"
+	TypeHealthID  Type = "HEALTH_PLAN_ID"
+	TypeAccount   Type = "ACCOUNT"
+	TypeLicense   Type = "LICENSE"
+	TypeNPI       Type = "NPI"
+	TypeOtherID   Type = "OTHER_ID"
+)
+
+// Finding is one span of text that a detector judged to be PHI.
+type Finding struct {
+	Type Type
+	// Start and End are byte offsets into the scanned text, End exclusive.
+	Start, End int
+	// Confidence is the detector's estimate, from 0 to 1, that the span is
+	// PHI of this type.
+	Confidence float64
+	// Detector is the Name of the detector that reported the span.
+	Detector string
+}
+
+// Len returns the span length in bytes.
+func (f Finding) Len() int { return f.End - f.Start }
+
+// Detector reports PHI spans in a text.
+//
+// Detect appends its findings to dst and returns the extended slice, so a
+// Scanner can reuse one buffer for all detectors. Findings may overlap each
+// other and findings of other detectors; the Scanner resolves overlaps.
+// Implementations must be safe for concurrent use and must not retain text.
+type Detector interface {
+	Name() string
+	Detect(text string, dst []Finding) []Finding
+}
+
+// Scanner runs detectors over texts. The zero value finds nothing; use
+// NewScanner or DefaultScanner.
+type Scanner struct {
+	detectors []Detector
+}
+
+// NewScanner returns a Scanner that runs the given detectors in order.
+func NewScanner(detectors ...Detector) *Scanner {
+	return &Scanner{detectors: slices.Clone(detectors)}
+}
+
+// Scan returns the PHI spans in text, sorted by Start and non-overlapping
+// (see Resolve for the rule that picks between overlapping findings).
+func (s *Scanner) Scan(text string) []Finding {
+	var found []Finding
+	for _, d := range s.detectors {
+		found = d.Detect(text, found)
+	}
+	return Resolve(found)
+}
+
+// Resolve sorts findings by position and removes overlaps. Where two
+// findings overlap, the longer one wins, then the one with the higher
+// confidence, then the earlier one. Findings with empty or inverted spans
+// are dropped. The input slice is reordered in place and its backing array
+// reused.
+func Resolve(findings []Finding) []Finding {
+	findings = slices.DeleteFunc(findings, func(f Finding) bool { return f.End <= f.Start || f.Start < 0 })
+	if len(findings) < 2 {
+		return findings
+	}
+
+	// Rank best first, then keep each finding that overlaps no better one.
+	slices.SortFunc(findings, func(a, b Finding) int {
+		if a.Len() != b.Len() {
+			return b.Len() - a.Len()
+		}
+		if a.Confidence != b.Confidence {
+			if a.Confidence > b.Confidence {
+				return -1
+			}
+			return 1
+		}
+		return a.Start - b.Start
+	})
+	kept := findings[:0:0]
+	for _, f := range findings {
+		overlaps := false
+		for _, k := range kept {
+			if f.Start < k.End && k.Start < f.End {
+				overlaps = true
+				break
+			}
+		}
+		if !overlaps {
+			kept = append(kept, f)
+		}
+	}
+	slices.SortFunc(kept, func(a, b Finding) int { return a.Start - b.Start })
+	return kept
+}
+
+// Placeholder returns the mask that replaces a value of type t, for example
+// "[PHI:SSN]". Placeholders contain no JSON-special characters, so masking
+// inside a JSON string keeps it valid.
+func Placeholder(t Type) string {
+	return "[PHI:" + string(t) + "]"
+}
+
+// Mask returns text with every finding whose type is selected replaced by
+// its Placeholder. A nil selector masks every finding. Bytes outside the
+// masked spans are copied unchanged. Findings must be sorted and
+// non-overlapping, as Scan returns them.
+func Mask(text string, findings []Finding, selected func(Type) bool) string {
+	var b strings.Builder
+	last := 0
+	for _, f := range findings {
+		if selected != nil && !selected(f.Type) {
+			continue
+		}
+		if f.Start < last || f.End > len(text) {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(text))
+		}
+		b.WriteString(text[last:f.Start])
+		b.WriteString(Placeholder(f.Type))
+		last = f.End
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// Counts returns the number of findings of each type.
+func Counts(findings []Finding) map[Type]int {
+	counts := make(map[Type]int)
+	for _, f := range findings {
+		counts[f.Type]++
+	}
+	return counts
+}

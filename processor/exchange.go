@@ -1,0 +1,521 @@
+package processor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+
+	"github.com/phigate/phigate/audit"
+	"github.com/phigate/phigate/llmapi"
+	"github.com/phigate/phigate/phi"
+	"github.com/phigate/phigate/policy"
+	"github.com/phigate/phigate/provider"
+)
+
+// Response headers phigate adds for the client.
+const (
+	HeaderRequestID = "x-phigate-request-id"
+	HeaderDecision  = "x-phigate-decision"
+)
+
+// exchange is the state of one HTTP request and its response.
+type exchange struct {
+	s      *Server
+	id     string
+	start  time.Time
+	logger *slog.Logger
+
+	// Request facts, from the request headers.
+	method, path      string
+	api               llmapi.API
+	requestedProvider string
+	tenant, purpose   string
+	contentLength     int
+	body              []byte
+
+	// Set once the request is decided.
+	decided  bool
+	decision policy.Decision
+	record   audit.Record
+
+	// Response facts.
+	status        int
+	responseBytes int
+	outcomeDone   bool
+}
+
+func (s *Server) newExchange() *exchange {
+	id := newRequestID()
+	return &exchange{
+		s:      s,
+		id:     id,
+		start:  time.Now(),
+		logger: s.opts.Logger.With("request_id", id),
+	}
+}
+
+// newRequestID returns a 32-hex-digit id whose first 12 digits are the
+// millisecond time, so ids sort roughly by time in logs and audit records.
+func newRequestID() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error
+	return hex.EncodeToString(b[:])
+}
+
+func (ex *exchange) handle(ctx context.Context, msg *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+	switch m := msg.Request.(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		return ex.requestHeaders(ctx, m.RequestHeaders)
+	case *extprocv3.ProcessingRequest_RequestBody:
+		return ex.requestBody(ctx, m.RequestBody)
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		return ex.responseHeaders(m.ResponseHeaders)
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		return ex.responseBody(m.ResponseBody)
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}, nil
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}, nil
+	}
+	return nil, fmt.Errorf("unexpected ext_proc message %T", msg.Request)
+}
+
+// requestHeaders records the request facts and removes the headers a
+// client must not pass upstream. When the request has no body it is
+// decided here; otherwise Envoy sends the buffered body next.
+func (ex *exchange) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, error) {
+	opts := ex.s.opts
+	ex.method = header(h, ":method")
+	ex.path = header(h, ":path")
+	ex.api = llmapi.Detect(ex.path)
+	ex.tenant = header(h, opts.TenantHeader)
+	ex.purpose = header(h, opts.PurposeHeader)
+	ex.requestedProvider = header(h, opts.ProviderHeader)
+	if ex.requestedProvider == "" {
+		if p, ok := opts.Registry.Default(ex.api.Format()); ok {
+			ex.requestedProvider = p.Name
+		}
+	}
+	if cl := header(h, "content-length"); cl != "" {
+		n, err := strconv.Atoi(cl)
+		if err != nil || n < 0 {
+			return ex.deny(ctx, http.StatusBadRequest, "invalid_content_length", "invalid Content-Length header", "request"), nil
+		}
+		ex.contentLength = n
+	}
+	ex.logger = ex.logger.With("api", string(ex.api), "tenant", ex.tenant)
+
+	if ex.contentLength > opts.MaxBodyBytes {
+		msg := fmt.Sprintf("request body of %d bytes exceeds phigate's limit of %d bytes", ex.contentLength, opts.MaxBodyBytes)
+		return ex.deny(ctx, http.StatusRequestEntityTooLarge, "request_too_large", msg, "request"), nil
+	}
+
+	removed := &extprocv3.HeaderMutation{RemoveHeaders: ex.clientOnlyHeaders()}
+	if h.EndOfStream {
+		// No body will follow, so decide on the headers alone.
+		resp, err := ex.decide(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		if r, ok := resp.Response.(*extprocv3.ProcessingResponse_RequestBody); ok {
+			common := r.RequestBody.Response
+			common.HeaderMutation.RemoveHeaders = append(common.HeaderMutation.RemoveHeaders, removed.RemoveHeaders...)
+			common.BodyMutation = nil
+			resp.Response = &extprocv3.ProcessingResponse_RequestHeaders{RequestHeaders: &extprocv3.HeadersResponse{Response: common}}
+		}
+		return resp, nil
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
+		RequestHeaders: &extprocv3.HeadersResponse{Response: &extprocv3.CommonResponse{HeaderMutation: removed}},
+	}}, nil
+}
+
+// clientOnlyHeaders lists the request headers removed before forwarding:
+// the routing header, which a client must never set itself, and phigate's
+// own request headers, which mean nothing to a vendor.
+func (ex *exchange) clientOnlyHeaders() []string {
+	opts := ex.s.opts
+	names := []string{opts.UpstreamHeader}
+	for _, h := range []string{opts.ProviderHeader, opts.TenantHeader, opts.PurposeHeader} {
+		if h != "" {
+			names = append(names, h)
+		}
+	}
+	return names
+}
+
+func (ex *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*extprocv3.ProcessingResponse, error) {
+	if ex.decided {
+		return nil, errors.New("request body received after the request was decided")
+	}
+	if len(ex.body)+len(b.Body) > ex.s.opts.MaxBodyBytes {
+		msg := fmt.Sprintf("request body exceeds phigate's limit of %d bytes", ex.s.opts.MaxBodyBytes)
+		return ex.deny(ctx, http.StatusRequestEntityTooLarge, "request_too_large", msg, "request"), nil
+	}
+	ex.body = append(ex.body, b.Body...)
+	if !b.EndOfStream {
+		// In BUFFERED mode Envoy sends the whole body in one message; a
+		// partial chunk means the filter is configured otherwise, and
+		// deciding on part of a body would let the rest through unscanned.
+		return nil, errors.New("request body arrived in chunks: configure the ext_proc filter with request_body_mode BUFFERED")
+	}
+	return ex.decide(ctx, ex.body)
+}
+
+// decide scans the body, evaluates the policy, writes the decision record
+// and returns Envoy's instructions: a request-body response that routes
+// (and perhaps rewrites) the request, or an immediate error response.
+func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.ProcessingResponse, error) {
+	opts := ex.s.opts
+	parsed := llmapi.ParseBody(body)
+
+	findings := make([][]phi.Finding, len(parsed.Texts))
+	summary := policy.PHISummary{Types: map[string]int{}, MaxConfidence: map[string]float64{}, Fields: []string{}}
+	for i, t := range parsed.Texts {
+		findings[i] = opts.Scanner.Scan(t.Value)
+		if len(findings[i]) > 0 {
+			summary.Fields = append(summary.Fields, t.Path)
+		}
+		for _, f := range findings[i] {
+			summary.Total++
+			summary.Types[string(f.Type)]++
+			if f.Confidence > summary.MaxConfidence[string(f.Type)] {
+				summary.MaxConfidence[string(f.Type)] = f.Confidence
+			}
+		}
+	}
+
+	in := policy.Input{
+		Request: policy.RequestInfo{
+			API:               string(ex.api),
+			Format:            string(ex.api.Format()),
+			Method:            ex.method,
+			Path:              ex.path,
+			Model:             parsed.Model,
+			Stream:            parsed.Stream,
+			BodyValid:         parsed.JSON,
+			BodyError:         parsed.ParseError,
+			Attachments:       parsed.Attachments,
+			RequestedProvider: ex.requestedProvider,
+			Tenant:            ex.tenant,
+			Purpose:           ex.purpose,
+			Headers:           map[string]string{},
+		},
+		PHI:       summary,
+		Risk:      policy.Risk{Score: riskScore(summary)},
+		Providers: ex.s.providers,
+	}
+
+	ex.record = audit.Record{
+		Kind:              audit.KindDecision,
+		RequestID:         ex.id,
+		Tenant:            ex.tenant,
+		Purpose:           ex.purpose,
+		API:               string(ex.api),
+		Path:              pathOnly(ex.path),
+		RequestedProvider: ex.requestedProvider,
+		RequestedModel:    parsed.Model,
+		Model:             parsed.Model,
+		Stream:            parsed.Stream,
+		PolicyRevision:    opts.Policy.Revision(),
+		PHITypes:          summary.Types,
+		RiskScore:         in.Risk.Score,
+		RequestBytes:      len(body),
+	}
+
+	d, err := opts.Policy.Decide(ctx, in)
+	if err != nil {
+		ex.logger.Error("policy evaluation failed; denying request", "error", err)
+		return ex.deny(ctx, http.StatusInternalServerError, "policy_error", "phigate could not evaluate its policy for this request", "policy error: "+err.Error()), nil
+	}
+	ex.decision = d
+
+	if d.Action == policy.ActionDeny {
+		status := d.Status
+		if status == 0 {
+			status = http.StatusForbidden
+		}
+		msg := "request denied by phigate policy: " + strings.Join(d.Reasons, "; ")
+		return ex.deny(ctx, status, "phi_policy_denied", msg, ""), nil
+	}
+	return ex.forward(ctx, parsed, findings, in)
+}
+
+// forward applies an allow or redact decision: it rewrites the body if
+// needed, makes the decision durable, then routes the request.
+func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [][]phi.Finding, in policy.Input) (*extprocv3.ProcessingResponse, error) {
+	opts := ex.s.opts
+	d := ex.decision
+	target, _ := opts.Registry.Lookup(d.Provider) // Decide checked that it exists.
+
+	if target.Format != ex.api.Format() && ex.api != llmapi.APIUnknown {
+		// TODO: translate between the OpenAI and Anthropic wire formats;
+		// until then such a route is refused rather than sent malformed.
+		msg := fmt.Sprintf("policy routed the request to provider %s, which speaks %s, but the client sent %s; translation between formats is not supported", target.Name, target.Format, ex.api.Format())
+		return ex.deny(ctx, http.StatusBadGateway, "unsupported_route", msg, ""), nil
+	}
+
+	replacements := map[int]string{}
+	if d.Action == policy.ActionRedact {
+		selected := func(t phi.Type) bool { return slices.Contains(d.Redact.Types, string(t)) }
+		for i, t := range parsed.Texts {
+			if masked := phi.Mask(t.Value, findings[i], selected); masked != t.Value {
+				replacements[i] = masked
+			}
+		}
+		ex.record.RedactedTypes = d.Redact.Types
+	}
+	newBody := parsed.Rewrite(replacements, d.Model)
+	if d.Model != "" {
+		ex.record.Model = d.Model
+	}
+
+	ex.record.Action = d.Action
+	ex.record.Reasons = d.Reasons
+	ex.record.Provider = target.Name
+	ex.record.ForwardedBytes = len(newBody)
+	if err := opts.Audit.Append(ctx, &ex.record); err != nil {
+		ex.logger.Error("audit write failed; denying request", "error", err)
+		return ex.immediate(http.StatusServiceUnavailable, "audit_unavailable", "phigate could not record this request in its audit log, so it was not forwarded"), nil
+	}
+	ex.decided = true
+	ex.logDecision()
+
+	mutation := &extprocv3.HeaderMutation{
+		SetHeaders: []*corev3.HeaderValueOption{setHeader(opts.UpstreamHeader, target.Cluster)},
+	}
+	ex.setCredentials(mutation, target)
+	for name, value := range d.Headers {
+		if isProtectedHeader(name, opts.UpstreamHeader) {
+			ex.logger.Warn("policy header ignored: phigate owns it", "header", name)
+			continue
+		}
+		mutation.SetHeaders = append(mutation.SetHeaders, setHeader(name, value))
+	}
+
+	common := &extprocv3.CommonResponse{HeaderMutation: mutation, ClearRouteCache: true}
+	if len(replacements) > 0 || d.Model != "" {
+		// Envoy keeps the client's Content-Length in BUFFERED mode and
+		// rejects a body that does not match it, so set it anew.
+		mutation.SetHeaders = append(mutation.SetHeaders, setHeader("content-length", strconv.Itoa(len(newBody))))
+		common.BodyMutation = &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: newBody}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{
+		RequestBody: &extprocv3.BodyResponse{Response: common},
+	}}, nil
+}
+
+// setCredentials replaces the client's vendor credentials with the chosen
+// provider's key, unless the provider passes the client's through.
+func (ex *exchange) setCredentials(m *extprocv3.HeaderMutation, p provider.Provider) {
+	if p.Credentials.Passthrough {
+		return
+	}
+	key := ex.s.opts.Keys[p.Name]
+	m.RemoveHeaders = append(m.RemoveHeaders, "authorization", "x-api-key", "api-key")
+	switch p.Format {
+	case provider.FormatAnthropic:
+		m.SetHeaders = append(m.SetHeaders, setHeader("x-api-key", key))
+	default:
+		m.SetHeaders = append(m.SetHeaders, setHeader("authorization", "Bearer "+key))
+	}
+}
+
+func (ex *exchange) logDecision() {
+	types := make([]string, 0, len(ex.record.PHITypes))
+	for t, n := range ex.record.PHITypes {
+		types = append(types, t+"="+strconv.Itoa(n))
+	}
+	slices.Sort(types)
+	ex.logger.Info("request decided",
+		"action", ex.record.Action,
+		"requested_provider", ex.record.RequestedProvider,
+		"provider", ex.record.Provider,
+		"phi_types", strings.Join(types, ","),
+		"risk_score", ex.record.RiskScore,
+		"policy_revision", ex.record.PolicyRevision,
+	)
+}
+
+// deny records a denied request and returns the error response. message is
+// shown to the client; auditReason, when set, is recorded instead of the
+// policy's reasons. Neither may contain PHI.
+func (ex *exchange) deny(ctx context.Context, status int, code, message, auditReason string) *extprocv3.ProcessingResponse {
+	ex.record.Kind = audit.KindDecision
+	ex.record.RequestID = ex.id
+	if ex.record.API == "" {
+		ex.record.API = string(ex.api)
+		ex.record.Path = pathOnly(ex.path)
+		ex.record.Tenant = ex.tenant
+		ex.record.Purpose = ex.purpose
+		ex.record.RequestedProvider = ex.requestedProvider
+	}
+	ex.record.Action = policy.ActionDeny
+	ex.record.Provider = ""
+	ex.record.ForwardedBytes = 0
+	ex.record.Status = status
+	if auditReason != "" {
+		ex.record.Reasons = []string{auditReason}
+	} else {
+		ex.record.Reasons = ex.decision.Reasons
+	}
+	if ex.record.PolicyRevision == "" {
+		ex.record.PolicyRevision = ex.s.opts.Policy.Revision()
+	}
+	if err := ex.s.opts.Audit.Append(ctx, &ex.record); err != nil {
+		ex.logger.Error("audit write failed for a denied request", "error", err)
+	}
+	ex.decided = true
+	ex.outcomeDone = true // the deny record is the outcome
+	ex.logDecision()
+	return ex.immediate(status, code, message)
+}
+
+// immediate returns an error response in the client's API format.
+func (ex *exchange) immediate(status int, code, message string) *extprocv3.ProcessingResponse {
+	message = fmt.Sprintf("%s (request id %s)", message, ex.id)
+	body := llmapi.ErrorBody(ex.api, status, code, message, ex.id)
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
+		ImmediateResponse: &extprocv3.ImmediateResponse{
+			Status: &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+			Headers: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
+				setHeader("content-type", "application/json"),
+				setHeader(HeaderRequestID, ex.id),
+				setHeader(HeaderDecision, policy.ActionDeny),
+			}},
+			Body:    body,
+			Details: "phigate_" + code,
+		},
+	}}
+}
+
+// responseHeaders tells the client the request id and decision, and
+// switches event streams to STREAMED so each chunk reaches the client as
+// soon as it arrives.
+func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, error) {
+	ex.status, _ = strconv.Atoi(header(h, ":status"))
+	common := &extprocv3.CommonResponse{HeaderMutation: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
+		setHeader(HeaderRequestID, ex.id),
+		setHeader(HeaderDecision, ex.decision.Action),
+	}}}
+	resp := &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
+		ResponseHeaders: &extprocv3.HeadersResponse{Response: common},
+	}}
+	if strings.HasPrefix(header(h, "content-type"), "text/event-stream") {
+		resp.ModeOverride = &extprocfilterv3.ProcessingMode{
+			ResponseHeaderMode: extprocfilterv3.ProcessingMode_SEND,
+			ResponseBodyMode:   extprocfilterv3.ProcessingMode_STREAMED,
+		}
+	}
+	if h.EndOfStream {
+		ex.writeOutcome("")
+	}
+	return resp, nil
+}
+
+func (ex *exchange) responseBody(b *extprocv3.HttpBody) (*extprocv3.ProcessingResponse, error) {
+	ex.responseBytes += len(b.Body)
+	if b.EndOfStream {
+		ex.writeOutcome("")
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{
+		ResponseBody: &extprocv3.BodyResponse{Response: &extprocv3.CommonResponse{}},
+	}}, nil
+}
+
+// fail notes that the exchange broke off; finish records it.
+func (ex *exchange) fail(reason string) {
+	if ex.decided && !ex.outcomeDone {
+		ex.writeOutcome(reason)
+	}
+}
+
+// finish writes the outcome of a forwarded request whose response never
+// completed, so that every decision record has an outcome.
+func (ex *exchange) finish() {
+	if ex.decided && !ex.outcomeDone {
+		ex.writeOutcome("stream closed before the response completed")
+	}
+}
+
+// writeOutcome appends the outcome record in the background: the response
+// is already on its way, and the decision record made the request durable.
+func (ex *exchange) writeOutcome(errText string) {
+	if ex.outcomeDone || !ex.decided {
+		return
+	}
+	ex.outcomeDone = true
+	rec := &audit.Record{
+		Kind:          audit.KindOutcome,
+		RequestID:     ex.id,
+		Provider:      ex.record.Provider,
+		Status:        ex.status,
+		ResponseBytes: ex.responseBytes,
+		DurationMS:    float64(time.Since(ex.start).Microseconds()) / 1000,
+		Error:         errText,
+	}
+	ex.s.background.Add(1)
+	go func() {
+		defer ex.s.background.Done()
+		if err := ex.s.opts.Audit.Append(context.Background(), rec); err != nil {
+			ex.logger.Error("audit write failed for a response outcome", "error", err)
+		}
+	}()
+}
+
+// header returns the value of the named header; Envoy sends values in
+// raw_value.
+func header(h *extprocv3.HttpHeaders, name string) string {
+	if h.GetHeaders() == nil || name == "" {
+		return ""
+	}
+	for _, hv := range h.Headers.Headers {
+		if strings.EqualFold(hv.Key, name) {
+			if len(hv.RawValue) > 0 {
+				return string(hv.RawValue)
+			}
+			return hv.Value
+		}
+	}
+	return ""
+}
+
+func setHeader(name, value string) *corev3.HeaderValueOption {
+	return &corev3.HeaderValueOption{
+		Header:       &corev3.HeaderValue{Key: name, RawValue: []byte(value)},
+		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}
+
+// isProtectedHeader reports whether policy may not set a header: pseudo
+// headers, hop-by-hop and framing headers, credentials and routing.
+func isProtectedHeader(name, upstream string) bool {
+	name = strings.ToLower(name)
+	switch name {
+	case upstream, "host", "content-length", "transfer-encoding", "connection", "authorization", "x-api-key", "api-key", HeaderRequestID, HeaderDecision:
+		return true
+	}
+	return strings.HasPrefix(name, ":") || strings.HasPrefix(name, "x-envoy-")
+}
+
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}

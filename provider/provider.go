@@ -1,0 +1,178 @@
+// Package provider holds the provider registry: the LLM vendors phigate may
+// route to, with the facts policy needs to choose between them (wire format,
+// BAA status, data retention, regions) and the facts routing needs to reach
+// them (Envoy cluster, credentials).
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Format is the wire format a provider speaks.
+type Format string
+
+// Wire formats.
+const (
+	FormatOpenAI    Format = "openai"
+	FormatAnthropic Format = "anthropic"
+)
+
+// Provider is one registry entry.
+type Provider struct {
+	// Name identifies the provider in policy, audit records and headers.
+	Name string `yaml:"name" json:"name"`
+	// Cluster is the Envoy cluster that reaches the provider; phigate writes
+	// it into the upstream header that Envoy's cluster_header route reads.
+	Cluster string `yaml:"cluster" json:"cluster"`
+	Format  Format `yaml:"format" json:"format"`
+	// BAA is true when a business associate agreement with the vendor covers
+	// this account, so it may receive PHI.
+	BAA               bool `yaml:"baa" json:"baa"`
+	ZeroDataRetention bool `yaml:"zero_data_retention" json:"zero_data_retention"`
+	// Default marks the provider that receives requests of its format when
+	// the client names none. At most one provider per format may set it.
+	Default bool     `yaml:"default" json:"default"`
+	Regions []string `yaml:"regions,omitempty" json:"regions"`
+	Models  []string `yaml:"models,omitempty" json:"models"`
+	// Credentials says where the provider's API key comes from.
+	Credentials Credentials `yaml:"credentials" json:"-"`
+}
+
+// Credentials names the source of a provider's API key. Exactly one of Env,
+// File or Passthrough is set. The key itself is never stored in the registry.
+type Credentials struct {
+	// Env is the environment variable holding the key.
+	Env string `yaml:"env,omitempty"`
+	// File is a path to a file holding the key, such as a mounted secret.
+	File string `yaml:"file,omitempty"`
+	// Passthrough forwards the client's own credentials unchanged.
+	Passthrough bool `yaml:"passthrough,omitempty"`
+}
+
+// Registry is the set of providers, in configuration order.
+type Registry struct {
+	Providers []Provider `yaml:"providers"`
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Load reads and validates a registry file.
+func Load(path string) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading provider registry: %w", err)
+	}
+	reg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("provider registry %s: %w", path, err)
+	}
+	return reg, nil
+}
+
+// Parse decodes and validates a registry document. Unknown fields are
+// errors, so a misspelled "baa" cannot silently default to false.
+func Parse(data []byte) (*Registry, error) {
+	var reg Registry
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&reg); err != nil {
+		return nil, fmt.Errorf("decoding YAML: %w", err)
+	}
+	if err := reg.Validate(); err != nil {
+		return nil, err
+	}
+	return &reg, nil
+}
+
+// Validate returns every problem in the registry, joined.
+func (r *Registry) Validate() error {
+	var errs []error
+	if len(r.Providers) == 0 {
+		errs = append(errs, errors.New("no providers: the registry needs at least one"))
+	}
+	names := map[string]bool{}
+	defaults := map[Format]string{}
+	for i, p := range r.Providers {
+		where := fmt.Sprintf("providers[%d] (%s)", i, p.Name)
+		if !namePattern.MatchString(p.Name) {
+			errs = append(errs, fmt.Errorf("%s: invalid name %q: use lowercase letters, digits, '.', '_' or '-'", where, p.Name))
+		}
+		if names[p.Name] {
+			errs = append(errs, fmt.Errorf("%s: duplicate name", where))
+		}
+		names[p.Name] = true
+		if p.Cluster == "" {
+			errs = append(errs, fmt.Errorf("%s: missing cluster", where))
+		}
+		if p.Format != FormatOpenAI && p.Format != FormatAnthropic {
+			errs = append(errs, fmt.Errorf("%s: invalid format %q: want %q or %q", where, p.Format, FormatOpenAI, FormatAnthropic))
+		}
+		if p.Default {
+			if other, ok := defaults[p.Format]; ok {
+				errs = append(errs, fmt.Errorf("%s: format %s already has default provider %s", where, p.Format, other))
+			}
+			defaults[p.Format] = p.Name
+		}
+		set := 0
+		for _, ok := range []bool{p.Credentials.Env != "", p.Credentials.File != "", p.Credentials.Passthrough} {
+			if ok {
+				set++
+			}
+		}
+		if set != 1 {
+			errs = append(errs, fmt.Errorf("%s: credentials must set exactly one of env, file or passthrough", where))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lookup returns the provider with the given name.
+func (r *Registry) Lookup(name string) (Provider, bool) {
+	i := slices.IndexFunc(r.Providers, func(p Provider) bool { return p.Name == name })
+	if i < 0 {
+		return Provider{}, false
+	}
+	return r.Providers[i], true
+}
+
+// Default returns the default provider for a wire format.
+func (r *Registry) Default(f Format) (Provider, bool) {
+	i := slices.IndexFunc(r.Providers, func(p Provider) bool { return p.Default && p.Format == f })
+	if i < 0 {
+		return Provider{}, false
+	}
+	return r.Providers[i], true
+}
+
+// APIKey returns the provider's key from its configured source. It returns
+// an empty key and no error for passthrough providers. Errors name the
+// source, never the key.
+func (p Provider) APIKey() (string, error) {
+	switch {
+	case p.Credentials.Passthrough:
+		return "", nil
+	case p.Credentials.Env != "":
+		key := os.Getenv(p.Credentials.Env)
+		if key == "" {
+			return "", fmt.Errorf("provider %s: environment variable %s is empty or unset", p.Name, p.Credentials.Env)
+		}
+		return key, nil
+	default:
+		data, err := os.ReadFile(p.Credentials.File)
+		if err != nil {
+			return "", fmt.Errorf("provider %s: reading key file: %w", p.Name, err)
+		}
+		key := strings.TrimSpace(string(data))
+		if key == "" {
+			return "", fmt.Errorf("provider %s: key file %s is empty", p.Name, p.Credentials.File)
+		}
+		return key, nil
+	}
+}

@@ -1,0 +1,386 @@
+// Package harness starts the whole request path on 127.0.0.1 for the
+// end-to-end tests and the demo: the OpenAI and Anthropic stand-ins, the
+// phigate binary and a real Envoy binary, each on a free port.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/phigate/phigate/envoy"
+	"github.com/phigate/phigate/test/standin"
+)
+
+// Stand-in API keys. phigate sends each provider its own key, and each
+// stand-in accepts only its own, so a request that reached a stand-in also
+// proves that phigate swapped in the right credentials.
+const (
+	KeyOpenAI    = "sk-standin-openai"
+	KeyOpenAIBAA = "sk-standin-openai-baa"
+	KeyAnthropic = "sk-ant-standin"
+)
+
+// Options configures Start.
+type Options struct {
+	// RepoRoot is the phigate checkout (for rego/ and envoy/).
+	RepoRoot string
+	// Envoy is the Envoy binary.
+	Envoy string
+	// Phigate is the phigate binary.
+	Phigate string
+	// Dir receives configuration, the audit log and process logs.
+	Dir string
+	// NoBAAAction overrides the policy's no_baa_action setting ("redact" or
+	// "deny") by writing a copy of the bundle; empty keeps the bundle's.
+	NoBAAAction string
+	// NoBAAProvider leaves the openai-baa provider out of the registry, so
+	// that PHI bound for openai has no BAA-covered alternative.
+	NoBAAProvider bool
+}
+
+// Stack is a running request path.
+type Stack struct {
+	OpenAI    *standin.Server
+	OpenAIBAA *standin.Server
+	Anthropic *standin.Server
+	// URL is Envoy's listener, where clients send API requests.
+	URL string
+	// AdminURL is phigate's admin server.
+	AdminURL string
+	// AuditPath is phigate's audit log.
+	AuditPath string
+	// PhigateLog and EnvoyLog are the processes' output files.
+	PhigateLog, EnvoyLog string
+
+	phigate, envoy *process
+}
+
+// process is a started child process; exited closes when it ends.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startProcess(cmd *exec.Cmd) (*process, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+// FindRepoRoot walks up from the working directory to the directory
+// holding go.mod.
+func FindRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// FindEnvoy returns the Envoy binary: $ENVOY if set, else the one `make
+// setup` installs in .venv.
+func FindEnvoy(repoRoot string) (string, error) {
+	if p := os.Getenv("ENVOY"); p != "" {
+		return p, nil
+	}
+	p := filepath.Join(repoRoot, ".venv", "bin", "envoy")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("envoy binary not found at %s: run make setup, or set ENVOY", p)
+	}
+	return p, nil
+}
+
+// BuildPhigate builds cmd/phigate into dir and returns the binary's path.
+func BuildPhigate(repoRoot, dir string) (string, error) {
+	out := filepath.Join(dir, "phigate")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/phigate")
+	cmd.Dir = repoRoot
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building phigate: %w\n%s", err, msg)
+	}
+	return out, nil
+}
+
+// Start starts the stand-ins, phigate and Envoy, and waits until Envoy
+// serves. On error everything started so far is stopped.
+func Start(ctx context.Context, opts Options) (st *Stack, err error) {
+	st = &Stack{AuditPath: filepath.Join(opts.Dir, "audit.jsonl")}
+	defer func() {
+		if err != nil {
+			st.Stop()
+			st = nil
+		}
+	}()
+
+	if st.OpenAI, err = standin.Start(standin.OpenAI, standin.Options{APIKey: KeyOpenAI, Name: "openai"}); err != nil {
+		return st, err
+	}
+	if st.OpenAIBAA, err = standin.Start(standin.OpenAI, standin.Options{APIKey: KeyOpenAIBAA, Name: "openai-baa"}); err != nil {
+		return st, err
+	}
+	if st.Anthropic, err = standin.Start(standin.Anthropic, standin.Options{APIKey: KeyAnthropic, Name: "anthropic"}); err != nil {
+		return st, err
+	}
+
+	ports, err := freePorts(4)
+	if err != nil {
+		return st, err
+	}
+	grpcPort, adminPort, envoyPort, envoyAdminPort := ports[0], ports[1], ports[2], ports[3]
+
+	policyDir, err := policyBundle(opts)
+	if err != nil {
+		return st, err
+	}
+	if err := st.writePhigateConfig(opts, policyDir, grpcPort, adminPort); err != nil {
+		return st, err
+	}
+	st.AdminURL = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+	if err := st.startPhigate(ctx, opts); err != nil {
+		return st, err
+	}
+
+	clusters := []envoy.Cluster{
+		cluster("openai", "openai", st.OpenAI),
+		cluster("anthropic", "anthropic", st.Anthropic),
+	}
+	if !opts.NoBAAProvider {
+		clusters = append(clusters, cluster("openai-baa", "openai_baa", st.OpenAIBAA))
+	}
+	bootstrap := envoy.Bootstrap{
+		AdminPort:        envoyAdminPort,
+		ListenAddress:    "127.0.0.1",
+		ListenPort:       envoyPort,
+		BufferLimitBytes: 4 << 20,
+		UpstreamHeader:   "x-phigate-upstream",
+		PhigateHost:      "127.0.0.1",
+		PhigatePort:      grpcPort,
+		Providers:        clusters,
+	}
+	st.URL = fmt.Sprintf("http://127.0.0.1:%d", envoyPort)
+	if err := st.startEnvoy(ctx, opts, bootstrap); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func cluster(name, clusterName string, s *standin.Server) envoy.Cluster {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	return envoy.Cluster{Name: name, Cluster: clusterName, Host: host, Port: p}
+}
+
+func (st *Stack) writePhigateConfig(opts Options, policyDir string, grpcPort, adminPort int) error {
+	var providers strings.Builder
+	providers.WriteString("providers:\n")
+	providers.WriteString("  - {name: openai, cluster: openai, format: openai, baa: false, default: true, credentials: {env: OPENAI_API_KEY}}\n")
+	if !opts.NoBAAProvider {
+		providers.WriteString("  - {name: openai-baa, cluster: openai_baa, format: openai, baa: true, zero_data_retention: true, credentials: {env: OPENAI_BAA_API_KEY}}\n")
+	}
+	providers.WriteString("  - {name: anthropic, cluster: anthropic, format: anthropic, baa: true, default: true, credentials: {env: ANTHROPIC_API_KEY}}\n")
+	if err := os.WriteFile(filepath.Join(opts.Dir, "providers.yaml"), []byte(providers.String()), 0o644); err != nil {
+		return err
+	}
+
+	cfg := fmt.Sprintf(`grpc_address: 127.0.0.1:%d
+admin_address: 127.0.0.1:%d
+policy_dir: %s
+providers_file: providers.yaml
+audit:
+  file: audit.jsonl
+max_body_bytes: 1048576
+log_level: info
+`, grpcPort, adminPort, policyDir)
+	return os.WriteFile(filepath.Join(opts.Dir, "phigate.yaml"), []byte(cfg), 0o644)
+}
+
+// policyBundle returns the bundle directory to load: the repository's, or
+// a copy with no_baa_action overridden.
+func policyBundle(opts Options) (string, error) {
+	src := filepath.Join(opts.RepoRoot, "rego")
+	if opts.NoBAAAction == "" {
+		return src, nil
+	}
+	dst := filepath.Join(opts.Dir, "rego")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		return "", fmt.Errorf("copying policy bundle: %w", err)
+	}
+	settings := fmt.Sprintf("{\"no_baa_action\": %q}\n", opts.NoBAAAction)
+	if err := os.WriteFile(filepath.Join(dst, "phigate", "settings", "data.json"), []byte(settings), 0o644); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+func (st *Stack) startPhigate(ctx context.Context, opts Options) error {
+	st.PhigateLog = filepath.Join(opts.Dir, "phigate.log")
+	logFile, err := os.Create(st.PhigateLog)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(opts.Phigate, "serve", "-config", filepath.Join(opts.Dir, "phigate.yaml"))
+	cmd.Env = append(os.Environ(),
+		"OPENAI_API_KEY="+KeyOpenAI,
+		"OPENAI_BAA_API_KEY="+KeyOpenAIBAA,
+		"ANTHROPIC_API_KEY="+KeyAnthropic,
+	)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	proc, err := startProcess(cmd)
+	logFile.Close()
+	if err != nil {
+		return fmt.Errorf("starting phigate: %w", err)
+	}
+	st.phigate = proc
+
+	err = waitFor(ctx, 30*time.Second, proc, func() bool {
+		resp, err := http.Get(st.AdminURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if err != nil {
+		return fmt.Errorf("phigate did not become ready: %w (log: %s)", err, tail(st.PhigateLog))
+	}
+	return nil
+}
+
+func (st *Stack) startEnvoy(ctx context.Context, opts Options, b envoy.Bootstrap) error {
+	config, err := b.Render()
+	if err != nil {
+		return err
+	}
+	configPath := filepath.Join(opts.Dir, "envoy.yaml")
+	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+		return err
+	}
+	st.EnvoyLog = filepath.Join(opts.Dir, "envoy.log")
+	logFile, err := os.Create(st.EnvoyLog)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(opts.Envoy, "-c", configPath, "--disable-hot-restart", "--log-level", "warn", "--concurrency", "2")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	proc, err := startProcess(cmd)
+	logFile.Close()
+	if err != nil {
+		return fmt.Errorf("starting envoy %s: %w", opts.Envoy, err)
+	}
+	st.envoy = proc
+
+	readyURL := fmt.Sprintf("http://127.0.0.1:%d/ready", b.AdminPort)
+	err = waitFor(ctx, 30*time.Second, proc, func() bool {
+		resp, err := http.Get(readyURL)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if err != nil {
+		return fmt.Errorf("envoy did not become ready: %w (log: %s)", err, tail(st.EnvoyLog))
+	}
+	return nil
+}
+
+// Stop stops Envoy, then phigate (with SIGTERM, so it drains and closes
+// its audit log), then the stand-ins.
+func (st *Stack) Stop() {
+	for _, p := range []*process{st.envoy, st.phigate} {
+		if p == nil {
+			continue
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	}
+	for _, s := range []*standin.Server{st.OpenAI, st.OpenAIBAA, st.Anthropic} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// waitFor polls ready until it returns true, the process exits, or the
+// timeout passes.
+func waitFor(ctx context.Context, timeout time.Duration, p *process, ready func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if ready() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.exited:
+			return errors.New("process exited")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("timed out after %s", timeout)
+}
+
+// freePorts reserves n distinct free TCP ports on 127.0.0.1. The ports are
+// released before use, so another process could take one in between;
+// that race is acceptable for tests.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// tail returns the last lines of a log file for error messages.
+func tail(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(f)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,345 @@
+// Package standin provides stand-in servers for the OpenAI Chat Completions
+// and Anthropic Messages HTTP APIs, for end-to-end tests and demos.
+//
+// A stand-in records every request it receives, so a test can read back
+// exactly what a vendor was sent, and replies in the vendor's wire format:
+// JSON objects, server-sent event streams and error bodies. The reply text
+// is the server's name followed by the text of the last user message, so
+// tests can also follow text through the response path.
+//
+// Servers listen on loopback addresses only. Start always picks a free port
+// on 127.0.0.1, and Listen rejects any address that is not a loopback IP.
+package standin
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Kind selects the vendor API a stand-in reproduces.
+type Kind string
+
+// The supported vendor APIs.
+const (
+	OpenAI    Kind = "openai"
+	Anthropic Kind = "anthropic"
+)
+
+// DefaultMaxBodyBytes is the request body limit used when
+// Options.MaxBodyBytes is zero. It is 32 MiB, the size limit Anthropic
+// documents for the Messages API. OpenAI documents no limit for Chat
+// Completions, so the stand-in applies the same one.
+const DefaultMaxBodyBytes = 32 << 20
+
+// StatusHeader is the request header that makes a stand-in reply with a
+// vendor error instead of a completion. Supported values are 429 (rate
+// limit), 500 (server error), 503 and 529 (overloaded). The header is read
+// after authentication, as the vendors check keys before rate limits.
+const StatusHeader = "X-Standin-Status"
+
+// NameHeader is the response header that carries Options.Name on every
+// reply, so a test can tell which stand-in answered.
+const NameHeader = "X-Standin-Name"
+
+// Options configures a stand-in.
+type Options struct {
+	// APIKey, when set, is the only credential accepted: OpenAI expects
+	// "Authorization: Bearer <key>", Anthropic "x-api-key: <key>". Requests
+	// without a matching key get the vendor's 401 error body. When APIKey is
+	// empty, any credential and none at all are accepted.
+	APIKey string
+
+	// Name labels the server in replies (e.g. "openai-baa") so tests can
+	// tell two servers of the same kind apart. It defaults to the Kind.
+	Name string
+
+	// MaxBodyBytes is the largest request body accepted; larger bodies get
+	// the vendor's 413 error. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// OnRequest, when set, is called once per request after the reply has
+	// been written, with the recorded request and the HTTP status sent. It
+	// runs on the request's goroutine, so it must be safe for concurrent use.
+	OnRequest func(req Request, status int)
+}
+
+// Request is a copy of one request as the stand-in received it.
+type Request struct {
+	// ID is the request id the stand-in sent back: in the x-request-id
+	// header for OpenAI, and in the request-id header and error bodies for
+	// Anthropic.
+	ID       string
+	Method   string
+	Path     string
+	RawQuery string
+	Header   http.Header
+	// Body is the full request body, or its first MaxBodyBytes bytes when
+	// Truncated is true.
+	Body      []byte
+	Truncated bool
+	Received  time.Time
+}
+
+func (r Request) clone() Request {
+	r.Header = r.Header.Clone()
+	r.Body = bytes.Clone(r.Body)
+	return r
+}
+
+// Handler is an http.Handler that records requests and answers them as one
+// vendor API. It is safe for concurrent use.
+type Handler struct {
+	kind         Kind
+	name         string
+	apiKey       string
+	maxBodyBytes int64
+	onRequest    func(Request, int)
+
+	mu       sync.Mutex
+	requests []Request
+}
+
+// NewHandler returns a Handler for kind. It panics if kind is neither OpenAI
+// nor Anthropic, because that is a programming error in the test. Use Start
+// or Listen to get an error instead.
+func NewHandler(kind Kind, opts Options) *Handler {
+	if err := checkKind(kind); err != nil {
+		panic(err)
+	}
+
+	name := opts.Name
+	if name == "" {
+		name = string(kind)
+	}
+	maxBodyBytes := opts.MaxBodyBytes
+	if maxBodyBytes <= 0 {
+		maxBodyBytes = DefaultMaxBodyBytes
+	}
+
+	return &Handler{
+		kind:         kind,
+		name:         name,
+		apiKey:       opts.APIKey,
+		maxBodyBytes: maxBodyBytes,
+		onRequest:    opts.OnRequest,
+	}
+}
+
+func checkKind(kind Kind) error {
+	if kind != OpenAI && kind != Anthropic {
+		return fmt.Errorf("invalid stand-in kind %q: use %q or %q", kind, OpenAI, Anthropic)
+	}
+	return nil
+}
+
+// Kind returns the vendor API the handler reproduces.
+func (h *Handler) Kind() Kind { return h.kind }
+
+// Name returns the label used in replies.
+func (h *Handler) Name() string { return h.name }
+
+// Requests returns copies of all recorded requests in arrival order.
+func (h *Handler) Requests() []Request {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+
+	out := make([]Request, len(h.requests))
+	for i, r := range h.requests {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// Reset forgets all recorded requests.
+func (h *Handler) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.requests = nil
+}
+
+// ServeHTTP records the request, then answers it as the vendor would.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec, readErr := h.record(r)
+
+	status := &statusWriter{ResponseWriter: w}
+	status.Header().Set(NameHeader, h.name)
+
+	switch h.kind {
+	case OpenAI:
+		h.serveOpenAI(status, r, rec, readErr)
+	case Anthropic:
+		h.serveAnthropic(status, r, rec, readErr)
+	}
+
+	if h.onRequest != nil {
+		h.onRequest(rec.clone(), status.code())
+	}
+}
+
+// record reads the body up to the limit and stores the request. It returns
+// the read error, if any, so the vendor code can answer it in its own shape.
+func (h *Handler) record(r *http.Request) (Request, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBodyBytes+1))
+	truncated := int64(len(body)) > h.maxBodyBytes
+	if truncated {
+		body = body[:h.maxBodyBytes]
+	}
+
+	rec := Request{
+		ID:        newID("req_"),
+		Method:    r.Method,
+		Path:      r.URL.Path,
+		RawQuery:  r.URL.RawQuery,
+		Header:    r.Header.Clone(),
+		Body:      body,
+		Truncated: truncated,
+		Received:  time.Now(),
+	}
+
+	h.mu.Lock()
+	h.requests = append(h.requests, rec.clone())
+	h.mu.Unlock()
+
+	return rec, err
+}
+
+// statusWriter remembers the status code of the reply for OnRequest. Unwrap
+// lets http.ResponseController reach the underlying writer to flush streams.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) code() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
+}
+
+// Server is a running stand-in.
+type Server struct {
+	*Handler
+
+	listener net.Listener
+	server   *http.Server
+	done     chan struct{}
+	serveErr error
+}
+
+// Start listens on 127.0.0.1 with a free port (never any other interface)
+// and serves in the background until Close or Shutdown.
+func Start(kind Kind, opts Options) (*Server, error) {
+	return Listen("127.0.0.1:0", kind, opts)
+}
+
+// Listen is Start on a given address, which must be a loopback IP and a
+// port, such as "127.0.0.1:18081". Port 0 picks a free port.
+func Listen(addr string, kind Kind, opts Options) (*Server, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	if err := CheckLoopback(addr); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return Serve(ln, kind, opts), nil
+}
+
+// Serve serves a stand-in on ln in the background. Unlike Listen, it does
+// not check the address, because the caller created the listener.
+func Serve(ln net.Listener, kind Kind, opts Options) *Server {
+	s := &Server{
+		Handler:  NewHandler(kind, opts),
+		listener: ln,
+		done:     make(chan struct{}),
+	}
+	s.server = &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+
+	go func() {
+		defer close(s.done)
+		err := s.server.Serve(ln)
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr = err
+		}
+	}()
+	return s
+}
+
+// CheckLoopback returns an error unless addr is "host:port" with a loopback
+// IP literal as host. Host names are rejected, even "localhost", because
+// they may resolve to other interfaces.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid listen address %q: %w", addr, err)
+	}
+
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("invalid listen address %q: the host must be a loopback IP such as 127.0.0.1", addr)
+	}
+	return nil
+}
+
+// Addr returns the listen address as "127.0.0.1:PORT".
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL returns the base URL, "http://127.0.0.1:PORT".
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close stops the server at once, cutting off open streams. It returns the
+// error that stopped the serve loop, if that was not a call to Close.
+func (s *Server) Close() error {
+	err := s.server.Close()
+	<-s.done
+	return errors.Join(err, s.serveErr)
+}
+
+// Shutdown stops accepting connections and waits for replies in progress to
+// finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.server.Shutdown(ctx)
+	if err != nil {
+		return fmt.Errorf("shutting down %s stand-in: %w", s.name, err)
+	}
+	<-s.done
+	return s.serveErr
+}
+
+// newID returns prefix followed by 26 random base32 characters. Only ids are
+// random; reply texts are deterministic.
+func newID(prefix string) string {
+	return prefix + rand.Text()
+}
