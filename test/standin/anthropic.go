@@ -59,9 +59,9 @@ type anthropicRequest struct {
 	stream   bool
 }
 
-// serveAnthropic answers one request as the Anthropic Messages API. The
-// checks run in the vendor's order: route, size, key, version header, then
-// the body.
+// serveAnthropic replies to one request as the Anthropic Messages API
+// would. The checks run in this order: route, method, body size, API key,
+// version header, StatusHeader, then the body fields.
 func (h *Handler) serveAnthropic(w http.ResponseWriter, r *http.Request, rec Request, readErr error) {
 	w.Header().Set("Request-Id", rec.ID)
 
@@ -184,6 +184,10 @@ func anthropicRateLimitHeaders() http.Header {
 
 // parseAnthropicRequest validates the required fields model, messages and
 // max_tokens, and reads system and stream.
+//
+// NOTE: the messages follow the vendor's "field: reason" form, but only
+// "messages: at least one message is required" was checked against a real
+// reply. The others may be worded differently by the live API.
 func parseAnthropicRequest(body []byte) (anthropicRequest, *anthropicFailure) {
 	var req anthropicRequest
 
@@ -262,8 +266,9 @@ type anthropicUsage struct {
 	OutputTokens int `json:"output_tokens"`
 }
 
-// The streamed events. Each carries its own name in "type", and the same
-// name is sent on the "event:" line.
+// The streamed events, as Anthropic's streaming guide lists them. Each
+// carries its own name in "type", and the same name is sent on the "event:"
+// line.
 type (
 	anthropicMessageStart struct {
 		Type    string           `json:"type"`
@@ -298,7 +303,7 @@ type (
 	}
 )
 
-// streamAnthropic writes msg as the documented event sequence:
+// streamAnthropic writes msg as the event sequence of a text reply:
 // message_start (empty content, output_tokens 1), content_block_start, ping,
 // one content_block_delta per few words, content_block_stop, message_delta
 // with the stop reason and final output_tokens, and message_stop.

@@ -152,8 +152,14 @@ func TestAnthropicStream(t *testing.T) {
 	if id, _ := start["id"].(string); !strings.HasPrefix(id, "msg_") {
 		t.Errorf("message_start id = %v, want a msg_ id", start["id"])
 	}
-	if start["type"] != "message" || start["role"] != "assistant" || start["model"] != "claude-sonnet-4-5" {
-		t.Errorf("message_start message = %v, want a claude-sonnet-4-5 assistant message", start)
+	if start["type"] != "message" {
+		t.Errorf("message_start type = %v, want message", start["type"])
+	}
+	if start["role"] != "assistant" {
+		t.Errorf("message_start role = %v, want assistant", start["role"])
+	}
+	if start["model"] != "claude-sonnet-4-5" {
+		t.Errorf("message_start model = %v, want claude-sonnet-4-5", start["model"])
 	}
 	if content := array(t, start, "content"); len(content) != 0 {
 		t.Errorf("message_start content = %v, want []", content)
@@ -166,8 +172,11 @@ func TestAnthropicStream(t *testing.T) {
 
 	checkNumber(t, data[1], "index", 0)
 	block := object(t, data[1], "content_block")
-	if block["type"] != "text" || block["text"] != "" {
-		t.Errorf("content_block_start block = %v, want an empty text block", block)
+	if block["type"] != "text" {
+		t.Errorf("content_block_start type = %v, want text", block["type"])
+	}
+	if text, ok := block["text"].(string); !ok || text != "" {
+		t.Errorf("content_block_start text = %v, want an empty string", block["text"])
 	}
 
 	var text strings.Builder

@@ -67,8 +67,9 @@ type openAIRequest struct {
 	includeUsage bool
 }
 
-// serveOpenAI answers one request as the OpenAI Chat Completions API. The
-// checks run in the vendor's order: route, size, key, then the body.
+// serveOpenAI replies to one request as the OpenAI Chat Completions API
+// would. The checks run in this order: route, method, body size, API key,
+// StatusHeader, then the body fields.
 func (h *Handler) serveOpenAI(w http.ResponseWriter, r *http.Request, rec Request, readErr error) {
 	w.Header().Set("X-Request-Id", rec.ID)
 
@@ -121,6 +122,8 @@ func (h *Handler) checkOpenAIRequest(r *http.Request, rec Request, readErr error
 			message: fmt.Sprintf("Invalid URL (%s %s)", rec.Method, rec.Path),
 		}
 	}
+	// NOTE: the 405 and 413 bodies keep OpenAI's error shape, but their
+	// status and wording were not checked against the live API.
 	if rec.Method != http.MethodPost {
 		return &openAIFailure{
 			status:  http.StatusMethodNotAllowed,
@@ -221,8 +224,10 @@ func openAIRateLimitHeaders() http.Header {
 	}
 }
 
-// parseOpenAIRequest validates the body the way the vendor does for the
-// fields the stand-in needs: model, messages, stream and stream_options.
+// parseOpenAIRequest validates the fields the stand-in needs: model,
+// messages, stream and stream_options. The replies for invalid JSON and for
+// missing or empty messages match real OpenAI error bodies. The others keep
+// their shape, with wording that may differ from the live API.
 func parseOpenAIRequest(body []byte) (openAIRequest, *openAIFailure) {
 	var req openAIRequest
 
@@ -318,8 +323,8 @@ type openAIUsage struct {
 }
 
 // openAIChunk is a chat.completion.chunk object. Usage is left out unless
-// the client set stream_options.include_usage, in which case it is null on
-// every chunk but the last, as the API reference describes.
+// the client set stream_options.include_usage. Then it is null on every
+// chunk but the last, as OpenAI's API spec describes that option.
 type openAIChunk struct {
 	ID      string              `json:"id"`
 	Object  string              `json:"object"`

@@ -34,19 +34,20 @@ const (
 )
 
 // DefaultMaxBodyBytes is the request body limit used when
-// Options.MaxBodyBytes is zero. It is 32 MiB, the size limit Anthropic
-// documents for the Messages API. OpenAI documents no limit for Chat
-// Completions, so the stand-in applies the same one.
+// Options.MaxBodyBytes is zero. It is 32 MiB, after the 32 MB limit on
+// Anthropic's API errors page for the Messages API. The stand-in applies
+// the same limit to OpenAI, whose limit it does not know.
 const DefaultMaxBodyBytes = 32 << 20
 
 // StatusHeader is the request header that makes a stand-in reply with a
 // vendor error instead of a completion. Supported values are 429 (rate
-// limit), 500 (server error), 503 and 529 (overloaded). The header is read
-// after authentication, as the vendors check keys before rate limits.
+// limit), 500 (server error), 503 and 529 (overloaded), and other values get
+// a 400. The header is read after the API key check, so a request with a
+// wrong key still gets 401.
 const StatusHeader = "X-Standin-Status"
 
 // NameHeader is the response header that carries Options.Name on every
-// reply, so a test can tell which stand-in answered.
+// reply, so a test can tell which stand-in replied.
 const NameHeader = "X-Standin-Name"
 
 // Options configures a stand-in.
@@ -61,9 +62,14 @@ type Options struct {
 	// tell two servers of the same kind apart. It defaults to the Kind.
 	Name string
 
-	// MaxBodyBytes is the largest request body accepted; larger bodies get
-	// the vendor's 413 error. Zero means DefaultMaxBodyBytes.
+	// MaxBodyBytes is the maximum request body size in bytes. Larger bodies
+	// get the vendor's 413 error. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+
+	// DisableRecording stops the handler from keeping requests, so
+	// Requests always returns nil. Long-running servers that only log
+	// requests through OnRequest set it to keep memory flat.
+	DisableRecording bool
 
 	// OnRequest, when set, is called once per request after the reply has
 	// been written, with the recorded request and the HTTP status sent. It
@@ -94,13 +100,14 @@ func (r Request) clone() Request {
 	return r
 }
 
-// Handler is an http.Handler that records requests and answers them as one
-// vendor API. It is safe for concurrent use.
+// Handler is an http.Handler that records requests and replies to them as
+// one vendor API. It is safe for concurrent use.
 type Handler struct {
 	kind         Kind
 	name         string
 	apiKey       string
 	maxBodyBytes int64
+	discard      bool
 	onRequest    func(Request, int)
 
 	mu       sync.Mutex
@@ -129,6 +136,7 @@ func NewHandler(kind Kind, opts Options) *Handler {
 		name:         name,
 		apiKey:       opts.APIKey,
 		maxBodyBytes: maxBodyBytes,
+		discard:      opts.DisableRecording,
 		onRequest:    opts.OnRequest,
 	}
 }
@@ -151,6 +159,9 @@ func (h *Handler) Requests() []Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 
+	if len(h.requests) == 0 {
+		return nil
+	}
 	out := make([]Request, len(h.requests))
 	for i, r := range h.requests {
 		out[i] = r.clone()
@@ -158,14 +169,14 @@ func (h *Handler) Requests() []Request {
 	return out
 }
 
-// Reset forgets all recorded requests.
+// Reset deletes all recorded requests.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.requests = nil
 }
 
-// ServeHTTP records the request, then answers it as the vendor would.
+// ServeHTTP records the request, then replies to it as the vendor would.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec, readErr := h.record(r)
 
@@ -185,7 +196,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // record reads the body up to the limit and stores the request. It returns
-// the read error, if any, so the vendor code can answer it in its own shape.
+// the read error, if any, so the vendor code can reply in its own shape.
 func (h *Handler) record(r *http.Request) (Request, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBodyBytes+1))
 	truncated := int64(len(body)) > h.maxBodyBytes
@@ -204,10 +215,11 @@ func (h *Handler) record(r *http.Request) (Request, error) {
 		Received:  time.Now(),
 	}
 
-	h.mu.Lock()
-	h.requests = append(h.requests, rec.clone())
-	h.mu.Unlock()
-
+	if !h.discard {
+		h.mu.Lock()
+		h.requests = append(h.requests, rec.clone())
+		h.mu.Unlock()
+	}
 	return rec, err
 }
 
@@ -338,8 +350,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.serveErr
 }
 
-// newID returns prefix followed by 26 random base32 characters. Only ids are
-// random; reply texts are deterministic.
+// newID returns prefix followed by 26 random base32 characters. Ids are the
+// only random part of a reply, and reply texts are deterministic.
 func newID(prefix string) string {
 	return prefix + rand.Text()
 }

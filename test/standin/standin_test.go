@@ -387,6 +387,62 @@ func TestCloseStopsServing(t *testing.T) {
 	client := http.Client{Timeout: 2 * time.Second}
 	if resp, err := client.Get(s.URL() + "/v1/chat/completions"); err == nil {
 		resp.Body.Close()
-		t.Error("server still answers after Close")
+		t.Error("server still replies after Close")
+	}
+}
+
+func TestDisableRecording(t *testing.T) {
+	var statuses []int
+	var mu sync.Mutex
+	s := startServer(t, standin.Anthropic, standin.Options{
+		DisableRecording: true,
+		OnRequest: func(req standin.Request, status int) {
+			mu.Lock()
+			defer mu.Unlock()
+			statuses = append(statuses, status)
+		},
+	})
+
+	send(t, http.MethodPost, s.URL()+"/v1/messages", nil, `{}`)
+
+	if got := s.Requests(); got != nil {
+		t.Errorf("Requests() = %v, want nil with recording disabled", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(statuses) != 1 {
+		t.Fatalf("OnRequest called %d times, want 1", len(statuses))
+	}
+	if statuses[0] != http.StatusBadRequest {
+		t.Errorf("OnRequest status = %d, want 400 for the missing version header", statuses[0])
+	}
+}
+
+// plainWriter hides the Flush method of the writer it wraps.
+type plainWriter struct{ w http.ResponseWriter }
+
+func (p plainWriter) Header() http.Header         { return p.w.Header() }
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p plainWriter) WriteHeader(code int)        { p.w.WriteHeader(code) }
+
+func TestStreamWithoutFlusher(t *testing.T) {
+	h := standin.NewHandler(standin.OpenAI, standin.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(plainWriter{w}, r)
+	}))
+	defer srv.Close()
+	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"one two three four"}]}`
+
+	r := send(t, http.MethodPost, srv.URL+"/v1/chat/completions", nil, body)
+
+	if r.status != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", r.status, r.body)
+	}
+	events := parseEvents(t, r.body)
+	if len(events) < 4 {
+		t.Fatalf("got %d events, want at least 4: %+v", len(events), events)
+	}
+	if last := events[len(events)-1].data; last != "[DONE]" {
+		t.Errorf("last event data = %q, want [DONE]", last)
 	}
 }

@@ -2,6 +2,7 @@ package standin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -108,7 +109,7 @@ func splitWords(text string) []string {
 // decodeObject parses body as a JSON object into its top-level fields.
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if !utf8.Valid(body) {
-		return nil, fmt.Errorf("the body is not valid UTF-8")
+		return nil, errors.New("the body is not valid UTF-8")
 	}
 
 	var fields map[string]json.RawMessage
@@ -116,7 +117,7 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 		return nil, err
 	}
 	if fields == nil {
-		return nil, fmt.Errorf("the body is null, not a JSON object")
+		return nil, errors.New("the body is null, not a JSON object")
 	}
 	return fields, nil
 }
@@ -140,7 +141,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // eventWriter writes server-sent events and flushes each one, so a client
-// or proxy sees events one by one as they would arrive from the vendor.
+// or proxy receives them one by one, as from the vendor.
 type eventWriter struct {
 	w          http.ResponseWriter
 	controller *http.ResponseController
@@ -173,7 +174,12 @@ func (e *eventWriter) send(name string, data []byte) {
 		e.err = err
 		return
 	}
-	e.err = e.controller.Flush()
+
+	// A writer that cannot flush (some middleware) still gets every event,
+	// only batched, so that case is not treated as a failure.
+	if err := e.controller.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		e.err = err
+	}
 }
 
 // sendJSON writes one event whose data is v encoded as JSON.

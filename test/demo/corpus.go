@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/phigate/phigate/test/harness"
+)
+
+// loadCorpus reads a corpus directory: queries.txt in the clinician-query
+// format, or Synthea FHIR NDJSON files.
+func loadCorpus(dir string) ([]prompt, error) {
+	if _, err := os.Stat(filepath.Join(dir, "queries.txt")); err == nil {
+		return loadQueries(filepath.Join(dir, "queries.txt"))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "DocumentReference.000.ndjson")); err == nil {
+		return loadSynthea(dir)
+	}
+	return nil, fmt.Errorf("corpus %s: want queries.txt or Synthea NDJSON (DocumentReference.000.ndjson)", dir)
+}
+
+// loadQueries reads blocks of "===QUERY===", one line of text,
+// "===PHI_TAGS===" and one JSON tag per line.
+func loadQueries(path string) ([]prompt, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening corpus: %w", err)
+	}
+	defer f.Close()
+
+	var prompts []prompt
+	var cur *prompt
+	inTags := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "===QUERY===":
+			prompts = append(prompts, prompt{API: "openai", Negative: true})
+			cur = &prompts[len(prompts)-1]
+			cur.Name = fmt.Sprintf("query %d", len(prompts))
+			inTags = false
+		case line == "===PHI_TAGS===":
+			inTags = true
+		case cur == nil || strings.TrimSpace(line) == "":
+		case inTags:
+			var tag struct {
+				Value string `json:"value"`
+			}
+			if err := json.Unmarshal([]byte(line), &tag); err != nil {
+				return nil, fmt.Errorf("%s: invalid tag line in %s: %w", path, cur.Name, err)
+			}
+			cur.Values = append(cur.Values, tag.Value)
+			cur.Negative = false
+		default:
+			if cur.Text != "" {
+				cur.Text += "\n"
+			}
+			cur.Text += line
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading corpus: %w", err)
+	}
+	return prompts, nil
+}
+
+// loadSynthea turns each clinical note into a summarisation request, with
+// its patient's name, birth date and identifiers as the known PHI values.
+func loadSynthea(dir string) ([]prompt, error) {
+	patients := map[string][]string{}
+	err := eachLine(filepath.Join(dir, "Patient.000.ndjson"), func(line []byte) error {
+		var p struct {
+			ID   string `json:"id"`
+			Name []struct {
+				Family string   `json:"family"`
+				Given  []string `json:"given"`
+			} `json:"name"`
+			BirthDate  string `json:"birthDate"`
+			Identifier []struct {
+				Value string `json:"value"`
+			} `json:"identifier"`
+		}
+		if err := json.Unmarshal(line, &p); err != nil {
+			return err
+		}
+		var values []string
+		for _, n := range p.Name {
+			values = append(values, n.Family)
+			values = append(values, n.Given...)
+		}
+		values = append(values, p.BirthDate)
+		for _, id := range p.Identifier {
+			values = append(values, id.Value)
+		}
+		patients["Patient/"+p.ID] = values
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	var prompts []prompt
+	err = eachLine(filepath.Join(dir, "DocumentReference.000.ndjson"), func(line []byte) error {
+		var doc struct {
+			Subject struct {
+				Reference string `json:"reference"`
+			} `json:"subject"`
+			Content []struct {
+				Attachment struct {
+					Data string `json:"data"`
+				} `json:"attachment"`
+			} `json:"content"`
+		}
+		if err := json.Unmarshal(line, &doc); err != nil {
+			return err
+		}
+		if len(doc.Content) == 0 {
+			return nil
+		}
+		note, err := base64.StdEncoding.DecodeString(doc.Content[0].Attachment.Data)
+		if err != nil {
+			return fmt.Errorf("decoding note: %w", err)
+		}
+		text := string(note)
+		var present []string
+		for _, v := range patients[doc.Subject.Reference] {
+			if v != "" && strings.Contains(text, v) {
+				present = append(present, v)
+			}
+		}
+		prompts = append(prompts, prompt{
+			Name:   fmt.Sprintf("note %d", len(prompts)+1),
+			API:    "openai",
+			Text:   "Summarise this clinical note for a handover:\n\n" + text,
+			Values: present,
+		})
+		return nil
+	})
+	return prompts, err
+}
+
+func eachLine(path string, fn func([]byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("opening corpus: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		if err := fn(sc.Bytes()); err != nil {
+			return fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+	}
+	return sc.Err()
+}
+
+// runCorpus replays a corpus twice: with the default registry, where PHI
+// is rerouted to the BAA-covered provider, and without one, where PHI is
+// redacted before it reaches the provider that has no BAA. Either way the
+// figure that matters is how many known PHI values reached that provider.
+func runCorpus(ctx context.Context, out io.Writer, opts harness.Options, prompts []prompt, keep bool) error {
+	withPHI, negatives, values := 0, 0, 0
+	for _, p := range prompts {
+		if p.Negative {
+			negatives++
+		}
+		if len(p.Values) > 0 {
+			withPHI++
+			values += len(p.Values)
+		}
+	}
+	fmt.Fprintf(out, "== Replaying %d requests (%d with known PHI values, %d values in all; %d known PHI-free)\n", len(prompts), withPHI, values, negatives)
+
+	for _, noBAA := range []bool{false, true} {
+		opts.NoBAAProvider = noBAA
+		s, err := startSession(ctx, opts)
+		if err != nil {
+			return err
+		}
+		for _, p := range prompts {
+			if err := s.send(p); err != nil {
+				s.stack.Stop()
+				return err
+			}
+		}
+		if err := s.finish(); err != nil {
+			return err
+		}
+
+		counts := map[string]int{}
+		leaked, negativesTouched := 0, 0
+		for _, r := range s.results {
+			counts[r.record.Action+" → "+r.reached]++
+			if r.reached == "openai" {
+				for _, v := range r.prompt.Values {
+					if strings.Contains(string(r.body), v) {
+						leaked++
+					}
+				}
+			}
+			if r.prompt.Negative && (r.record.Action != "allow" || r.reached != "openai") {
+				negativesTouched++
+			}
+		}
+
+		if noBAA {
+			fmt.Fprintln(out, "\n-- Registry without openai-baa (PHI must be redacted for openai)")
+		} else {
+			fmt.Fprintln(out, "\n-- Default registry (PHI rerouted to openai-baa)")
+		}
+		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACTION → REACHED\tREQUESTS")
+		for _, k := range slices.Sorted(maps.Keys(counts)) {
+			fmt.Fprintf(tw, "%s\t%d\n", k, counts[k])
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "known PHI values that reached openai (no BAA): %d of %d (%.1f%%)\n", leaked, values, pct(leaked, values))
+		fmt.Fprintf(out, "PHI-free requests rerouted or redacted: %d of %d (%.1f%%)\n", negativesTouched, negatives, pct(negativesTouched, negatives))
+		if err := s.report(out, keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pct(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(d)
+}
