@@ -28,8 +28,8 @@ type Text struct {
 type Body struct {
 	raw []byte
 	// JSON is true when the body is one well-formed JSON value. When it is
-	// false, Texts holds the whole body as a single text and ParseError
-	// says why.
+	// false, Texts contains the whole body as a single text and ParseError
+	// gives the reason.
 	JSON       bool
 	ParseError string
 	Model      string
@@ -69,9 +69,9 @@ var binaryFields = map[string]bool{
 
 // ParseBody extracts the texts of a request body. Every string value of a
 // JSON body is extracted, whatever the API, except structural fields and
-// base64 data; so a field that phigate does not know about is scanned
-// rather than forwarded unseen. A body that is not valid JSON is returned
-// as one text so that it is still scanned.
+// base64 data. A field that phigate does not know about is therefore
+// scanned rather than forwarded unseen. A body that is not valid JSON is
+// returned as one text so that it is still scanned.
 func ParseBody(body []byte) *Body {
 	b := &Body{raw: body}
 	if err := b.walk(); err != nil {

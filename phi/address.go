@@ -166,6 +166,8 @@ func containsDigit(s string) bool {
 // shows them to be ZIP codes: after a two-letter state code ("KS 66044",
 // the end of an address line) or after "ZIP", "zip code" or "postal code".
 // A five-digit number on its own is not reported.
+//
+// NOTE: a ZIP code after a spelled-out state ("Kansas 66044") is missed.
 type ZIPDetector struct{}
 
 // zipCues are the words that mark a number as a ZIP code.

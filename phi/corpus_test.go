@@ -3,7 +3,9 @@ package phi
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,12 +78,12 @@ func TestCorpusLeaks(t *testing.T) {
 	queries := readCorpus(t, path)
 
 	minRecall := map[string]float64{
-		"DATE":                   0.0,
-		"PHONE_NUMBER":           0.0,
-		"SOCIAL_SECURITY_NUMBER": 0.0,
-		"EMAIL_ADDRESS":          0.0,
-		"MEDICAL_RECORD_NUMBER":  0.0,
-		"NAME":                   0.0,
+		"DATE":                   0.97,
+		"PHONE_NUMBER":           0.95,
+		"SOCIAL_SECURITY_NUMBER": 0.95,
+		"EMAIL_ADDRESS":          0.90,
+		"MEDICAL_RECORD_NUMBER":  0.95,
+		"NAME":                   0.70,
 	}
 	total := map[string]int{}
 	masked := map[string]int{}
@@ -113,7 +115,8 @@ func TestCorpusLeaks(t *testing.T) {
 		}
 	}
 
-	for typ, floor := range minRecall {
+	for _, typ := range slices.Sorted(maps.Keys(minRecall)) {
+		floor := minRecall[typ]
 		recall := float64(masked[typ]) / float64(max(total[typ], 1))
 		t.Logf("%-23s masked %3d of %3d (%.3f)", typ, masked[typ], total[typ], recall)
 		if recall < floor {
@@ -121,4 +124,7 @@ func TestCorpusLeaks(t *testing.T) {
 		}
 	}
 	t.Logf("hard negatives with any finding: %d of %d", overRedacted, negatives)
+	if maxOver := negatives / 20; overRedacted > maxOver {
+		t.Errorf("%d of %d hard negatives had findings, want at most %d", overRedacted, negatives, maxOver)
+	}
 }

@@ -7,8 +7,8 @@ package phi
 //
 // Under HIPAA Safe Harbor every date element except the year is PHI, so a
 // year alone is never reported, while a month and year are. Numeric dates
-// must be valid as month/day or as day/month; a month and day without a year
-// ("4/12") count only after a date cue such as "DOB" or "seen", because
+// must be valid as month/day or as day/month. A month and day without a
+// year ("4/12") count only after a date cue such as "DOB" or "seen", because
 // fractions ("1/2 tab", "3/4 times") share that shape. A cue within
 // cueWindow bytes before a date raises its confidence.
 type DateDetector struct{}

@@ -321,3 +321,25 @@ func TestDetectAppends(t *testing.T) {
 		}
 	}
 }
+
+// TestCueLists checks the form that cueBefore and matchIDCue rely on: each
+// cue is lowercase and starts with a letter.
+func TestCueLists(t *testing.T) {
+	lists := map[string][]string{
+		"ssn": ssnCues, "phone": phoneCues, "date": dateCues,
+		"zip": zipCues, "version": versionCues,
+	}
+	for _, cue := range idCues {
+		lists["id"] = append(lists["id"], cue.label)
+	}
+	for name, cues := range lists {
+		for _, cue := range cues {
+			if cue == "" || !isLower(cue[0]) || strings.ToLower(cue) != cue {
+				t.Errorf("%s cue %q: want lowercase, starting with a letter", name, cue)
+			}
+		}
+	}
+	if phoneCues[faxCue] != "fax" {
+		t.Errorf("phoneCues[faxCue] = %q, want %q", phoneCues[faxCue], "fax")
+	}
+}

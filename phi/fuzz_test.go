@@ -2,6 +2,7 @@ package phi
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +62,9 @@ func FuzzScan(f *testing.F) {
 }
 
 // FuzzDetectors runs each detector alone and checks that it appends to
-// dst, names itself, stays within the text, and reports values that their
-// own validators accept: IP addresses parse with net/netip, numeric ISO
-// dates parse with time.Parse and email addresses have one "@".
+// dst, names itself and stays within the text. It also checks each value
+// with an independent validator: IP addresses must parse with net/netip,
+// numeric dates with time.Parse, and email addresses must have one "@".
 func FuzzDetectors(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -110,4 +111,57 @@ func checkValue(t *testing.T, fd Finding, value string) {
 			}
 		}
 	}
+}
+
+// resolveReference is the plain quadratic form of Resolve's rule: rank all
+// findings best first and keep each one that overlaps no kept finding.
+func resolveReference(findings []Finding) []Finding {
+	var valid []Finding
+	for _, f := range findings {
+		if f.End > f.Start && f.Start >= 0 {
+			valid = append(valid, f)
+		}
+	}
+	slices.SortFunc(valid, compareRank)
+	var kept []Finding
+	for _, f := range valid {
+		overlaps := false
+		for _, k := range kept {
+			if f.Start < k.End && k.Start < f.End {
+				overlaps = true
+			}
+		}
+		if !overlaps {
+			kept = append(kept, f)
+		}
+	}
+	slices.SortFunc(kept, func(a, b Finding) int { return a.Start - b.Start })
+	return kept
+}
+
+// FuzzResolve checks that Resolve, which works cluster by cluster, keeps
+// exactly the findings that the plain rule keeps. Each group of four input
+// bytes is one finding: start, length (which may be negative), confidence
+// and type.
+func FuzzResolve(f *testing.F) {
+	f.Add([]byte{0, 5, 1, 0, 3, 5, 2, 1, 10, 2, 1, 2})
+	f.Add([]byte{0, 4, 1, 0, 2, 4, 1, 1, 4, 4, 1, 2, 6, 4, 1, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		types := []Type{TypeName, TypeDate, TypeSSN, TypeMRN}
+		var in []Finding
+		for i := 0; i+4 <= len(data); i += 4 {
+			start := int(data[i] % 64)
+			in = append(in, Finding{
+				Type:       types[data[i+3]%4],
+				Start:      start,
+				End:        start + int(int8(data[i+1]))%16,
+				Confidence: float64(data[i+2]%4) / 4,
+			})
+		}
+		want := resolveReference(slices.Clone(in))
+		got := Resolve(slices.Clone(in))
+		if !slices.Equal(got, want) {
+			t.Fatalf("Resolve(%v)\n got %v\nwant %v", in, got, want)
+		}
+	})
 }

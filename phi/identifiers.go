@@ -110,8 +110,8 @@ var idCuesByLetter = func() (index [26][]idCue) {
 // idFillers are the words allowed between a label and its value.
 var idFillers = []string{"is", "number", "no", "num", "nbr", "id"}
 
-// maxIDLen bounds an identifier token; longer runs are prose or data, not
-// a record number.
+// maxIDLen bounds an identifier token, because longer runs are encoded
+// data, not a record number.
 const maxIDLen = 40
 
 // Name returns "labelled_id".

@@ -236,7 +236,8 @@ func isNameWord(word string) bool {
 
 // isNameStopWord reports whether word, in any ASCII case, is in
 // nameStopWords. It lowercases into a fixed buffer so that the lookup does
-// not allocate; no stop word is longer than that buffer.
+// not allocate. No stop word is longer than that buffer, which a test
+// checks.
 func isNameStopWord(word string) bool {
 	var buf [16]byte
 	if len(word) > len(buf) {

@@ -226,7 +226,7 @@ func (d IPDetector) detectIPv6(text string, dst []Finding) []Finding {
 			continue
 		}
 		dst = append(dst, Finding{Type: TypeIPAddress, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
-		last, off = end, end
+		last, off = end, max(end, p+1)
 	}
 	return dst
 }

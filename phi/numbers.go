@@ -135,9 +135,9 @@ func (d PhoneDetector) Detect(text string, dst []Finding) []Finding {
 func isPhoneSep(c byte) bool { return c == '-' || c == '.' || c == ' ' }
 
 // parsePhone parses a NANP number starting at i and returns its end, or -1.
-// bare reports ten digits with no separators and no "+1" prefix; valid
-// reports a NANP-valid area code and exchange; spaced reports that only
-// spaces separate the groups, which plain number lists do as well.
+// bare reports ten digits with no separators and no "+1" prefix. valid
+// reports a NANP-valid area code and exchange. spaced reports that only
+// spaces separate the groups, as they do in plain lists of numbers.
 func parsePhone(text string, i int) (end int, bare, valid, spaced bool) {
 	j := i
 	plus := false

@@ -90,43 +90,82 @@ func (s *Scanner) Scan(text string) []Finding {
 
 // Resolve sorts findings by position and removes overlaps. Where two
 // findings overlap, the longer one wins, then the one with the higher
-// confidence, then the earlier one. Findings with empty or inverted spans
-// are dropped. The input slice is reordered in place and its backing array
-// reused.
+// confidence, then the earlier one. Exact ties go to the smaller Type, then
+// Detector, so the result does not depend on the input order. Findings with
+// empty or inverted spans are dropped. The input slice is reordered in place
+// and its backing array reused.
+//
+// Findings are first split into clusters that overlap each other
+// transitively. Findings in different clusters cannot overlap, so each
+// cluster is resolved alone, and the cost grows with the square of the
+// largest cluster, not of the whole input.
 func Resolve(findings []Finding) []Finding {
 	findings = slices.DeleteFunc(findings, func(f Finding) bool { return f.End <= f.Start || f.Start < 0 })
 	if len(findings) < 2 {
 		return findings
 	}
+	slices.SortFunc(findings, func(a, b Finding) int { return a.Start - b.Start })
 
-	// Rank best first, then keep each finding that overlaps no better one.
-	slices.SortFunc(findings, func(a, b Finding) int {
-		if a.Len() != b.Len() {
-			return b.Len() - a.Len()
+	out := findings[:0]
+	for start := 0; start < len(findings); {
+		end, maxEnd := start+1, findings[start].End
+		for end < len(findings) && findings[end].Start < maxEnd {
+			maxEnd = max(maxEnd, findings[end].End)
+			end++
 		}
-		if a.Confidence != b.Confidence {
-			if a.Confidence > b.Confidence {
-				return -1
-			}
-			return 1
-		}
-		return a.Start - b.Start
-	})
-	kept := findings[:0:0]
-	for _, f := range findings {
+		kept := resolveCluster(findings[start:end])
+		// kept lies at or after len(out), so the copy only moves it left.
+		out = append(out, kept...)
+		start = end
+	}
+	return out
+}
+
+// resolveCluster ranks the findings best first, moves each one that
+// overlaps no better one to the front, and returns that front sorted by
+// position.
+func resolveCluster(cluster []Finding) []Finding {
+	if len(cluster) == 1 {
+		return cluster
+	}
+	slices.SortFunc(cluster, compareRank)
+	n := 0
+	for i, f := range cluster {
 		overlaps := false
-		for _, k := range kept {
+		for _, k := range cluster[:n] {
 			if f.Start < k.End && k.Start < f.End {
 				overlaps = true
 				break
 			}
 		}
 		if !overlaps {
-			kept = append(kept, f)
+			cluster[n], cluster[i] = cluster[i], cluster[n]
+			n++
 		}
 	}
+	kept := cluster[:n]
 	slices.SortFunc(kept, func(a, b Finding) int { return a.Start - b.Start })
 	return kept
+}
+
+// compareRank orders findings best first for Resolve.
+func compareRank(a, b Finding) int {
+	if a.Len() != b.Len() {
+		return b.Len() - a.Len()
+	}
+	if a.Confidence != b.Confidence {
+		if a.Confidence > b.Confidence {
+			return -1
+		}
+		return 1
+	}
+	if a.Start != b.Start {
+		return a.Start - b.Start
+	}
+	if c := strings.Compare(string(a.Type), string(b.Type)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Detector, b.Detector)
 }
 
 // Placeholder returns the mask that replaces a value of type t, for example

@@ -118,32 +118,31 @@ func digitEnd(text string, i int) bool {
 	return true
 }
 
-// cueBefore returns the index in cues of the cue that ends nearest before
+// cueBefore returns the index in cues of the cue that starts nearest before
 // pos, searching at most window bytes back, or -1 when none occurs. Cues are
-// lowercase and match whole words, ignoring ASCII case; a cue that ends in
-// punctuation such as "ss#" need not be followed by a word boundary.
+// lowercase, start with a letter and match whole words, ignoring ASCII
+// case. A cue that ends in punctuation, such as "ss#", needs no word
+// boundary after it. Only word starts in the window are compared, which keeps
+// the cost near one comparison per word.
 func cueBefore(text string, pos, window int, cues []string) int {
 	from := max(pos-window, 0)
-	best, bestEnd := -1, -1
-	for k, cue := range cues {
-		for i := pos - len(cue); i >= from; i-- {
-			if !hasPrefixFold(text, i, cue) {
-				continue
-			}
-			if i > 0 && isLetter(text[i-1]) {
+	for i := pos - 1; i >= from; i-- {
+		if !isLetter(text[i]) || (i > 0 && isLetter(text[i-1])) {
+			continue
+		}
+		first := lower(text[i])
+		for k, cue := range cues {
+			if cue[0] != first || i+len(cue) > pos || !hasPrefixFold(text, i, cue) {
 				continue
 			}
 			end := i + len(cue)
 			if isLetter(cue[len(cue)-1]) && end < len(text) && isLetter(text[end]) {
 				continue
 			}
-			if end > bestEnd {
-				best, bestEnd = k, end
-			}
-			break
+			return k
 		}
 	}
-	return best
+	return -1
 }
 
 // wordEnd returns the end of the run of ASCII letters starting at i.

@@ -121,9 +121,9 @@ func bodyMsg(body []byte) *extprocv3.ProcessingRequest {
 	}}
 }
 
-// exchangeRequest sends request headers and, unless the processor answers
-// the headers with an immediate response, the body. It returns the
-// processor's last answer and the stream for further messages.
+// exchangeRequest sends request headers and, unless the processor replies
+// to the headers with an immediate response, the body. It returns both
+// replies and the stream for further messages.
 func exchangeRequest(t *testing.T, client extprocv3.ExternalProcessorClient, path string, body []byte, extra map[string]string) (*extprocv3.ProcessingResponse, *extprocv3.ProcessingResponse, extprocv3.ExternalProcessor_ProcessClient) {
 	t.Helper()
 	stream, err := client.Process(context.Background())

@@ -137,7 +137,13 @@ func (s *service) run(ctx context.Context) error {
 		return fmt.Errorf("listening for admin HTTP: %w", err)
 	}
 
-	grpcServer := grpc.NewServer()
+	// A buffered body arrives in one message, so the receive limit must
+	// exceed max_body_bytes plus the headers around it; gRPC's default is
+	// 4 MiB.
+	grpcServer := grpc.NewServer(
+		grpc.MaxRecvMsgSize(s.cfg.MaxBodyBytes+1<<20),
+		grpc.MaxSendMsgSize(s.cfg.MaxBodyBytes+1<<20),
+	)
 	extprocv3.RegisterExternalProcessorServer(grpcServer, s.processor)
 	healthServer := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthServer)

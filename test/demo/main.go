@@ -1,7 +1,7 @@
-// Command demo runs phigate's main job on this machine: it starts the
-// OpenAI and Anthropic stand-ins, phigate and a real Envoy on 127.0.0.1,
-// sends chat requests through Envoy, prints what phigate decided and which
-// provider each request reached, and verifies the audit log.
+// Command demo runs phigate's main job on this machine. It starts the
+// OpenAI and Anthropic stand-ins, phigate and a real Envoy on 127.0.0.1 and
+// sends chat requests through Envoy. It prints what phigate decided and
+// which provider each request reached, then verifies the audit log.
 //
 // Without -corpus it sends the example prompts in prompts.json, then sends
 // the PHI prompts again against a registry with no BAA-covered OpenAI

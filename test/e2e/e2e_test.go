@@ -409,6 +409,21 @@ func TestOversizedBodyRejected(t *testing.T) {
 	}
 }
 
+func TestLargeBodyUnderLimitForwarded(t *testing.T) {
+	st := startStack(t, harness.Options{})
+	body := openAIChat(strings.Repeat("Metformin lowers hepatic glucose output. ", 22_000), false) // about 900 KB, under the 1 MiB limit
+
+	resp := send(t, st, "/v1/chat/completions", body, nil)
+
+	if resp.status != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %.300s", resp.status, resp.body)
+	}
+	reqs := st.OpenAI.Requests()
+	if len(reqs) != 1 || !bytes.Equal(reqs[0].Body, body) {
+		t.Fatalf("openai did not receive the %d-byte body unchanged", len(body))
+	}
+}
+
 func TestNonJSONBodyScannedAsText(t *testing.T) {
 	st := startStack(t, harness.Options{})
 
