@@ -119,7 +119,9 @@ type Engine struct {
 }
 
 // Load compiles the bundle in dir: every .rego file except *_test.rego,
-// and every data.json or data.yaml file, as `opa` would load the directory.
+// and every .json, .yaml or .yml data file, as `opa` would load the
+// directory. OPA places a data file's content at the path of its directory,
+// whatever the file's name.
 func Load(ctx context.Context, dir string) (*Engine, error) {
 	revision, err := revisionOf(dir)
 	if err != nil {
@@ -232,7 +234,7 @@ func revisionOf(dir string) (string, error) {
 		if d.IsDir() || strings.HasSuffix(name, "_test.rego") {
 			return nil
 		}
-		if strings.HasSuffix(name, ".rego") || name == "data.json" || name == "data.yaml" {
+		if slices.ContainsFunc([]string{".rego", ".json", ".yaml", ".yml"}, func(ext string) bool { return strings.HasSuffix(name, ext) }) {
 			files = append(files, path)
 		}
 		return nil
@@ -240,7 +242,7 @@ func revisionOf(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("listing policy bundle %s: %w", dir, err)
 	}
-	if len(files) == 0 {
+	if !slices.ContainsFunc(files, func(f string) bool { return strings.HasSuffix(f, ".rego") }) {
 		return "", fmt.Errorf("policy bundle %s has no .rego files", dir)
 	}
 	slices.Sort(files)

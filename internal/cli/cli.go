@@ -50,7 +50,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "scan":
 		err = runScan(rest, stdin, stdout, stderr)
 	case "policy":
-		err = runPolicy(ctx, rest, stdout, stderr)
+		err = runPolicy(ctx, rest, stdin, stdout, stderr)
 	case "audit":
 		err = runAudit(rest, stdout, stderr)
 	case "version":

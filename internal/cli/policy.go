@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/phigate/phigate/policy"
 )
 
-func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "eval" {
 		return usageError("missing or unknown policy command: want \"phigate policy eval\"")
 	}
@@ -30,7 +29,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError("missing -input FILE")
 	}
 
-	data, err := readInput(*inputPath, os.Stdin)
+	data, err := readInput(*inputPath, stdin)
 	if err != nil {
 		return err
 	}
