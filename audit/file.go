@@ -58,6 +58,9 @@ type appendRequest struct {
 // off and the cut is logged. Any other damage makes OpenFile fail: run
 // `phigate audit verify` to find it.
 func OpenFile(path string, logger *slog.Logger) (*FileLog, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening audit log: %w", err)
@@ -254,9 +257,19 @@ func (l *FileLog) Close() error {
 }
 
 // scanLines returns a scanner over the log's lines that accepts records up
-// to 4 MiB.
+// to 4 MiB. Unlike bufio.ScanLines it keeps a carriage return, so a log
+// converted to CRLF line ends fails verification instead of passing.
 func scanLines(r io.Reader) *bufio.Scanner {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			return i + 1, data[:i], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	})
 	return sc
 }

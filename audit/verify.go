@@ -30,6 +30,10 @@ type VerifyResult struct {
 // its prev_hash names the record before, and that its hash matches its
 // canonical encoding. It returns a *Damage error for the first record that
 // fails, or another error when the file cannot be read.
+//
+// NOTE: the chain alone cannot show that records were cut from the end of
+// the log. Compare VerifyResult.LastHash and Records with values kept
+// elsewhere until signed checkpoints exist.
 func VerifyFile(path string) (VerifyResult, error) {
 	f, err := os.Open(path)
 	if err != nil {

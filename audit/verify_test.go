@@ -199,6 +199,14 @@ func TestVerifyDamage(t *testing.T) {
 			wantReason: "not in canonical encoding",
 		},
 		{
+			name: "CRLF line ends",
+			damage: func(t *testing.T, lines []string) string {
+				return strings.ReplaceAll(joinLines(lines), "\n", "\r\n")
+			},
+			wantLine:   1,
+			wantReason: "not in canonical encoding",
+		},
+		{
 			name: "blank line",
 			damage: func(t *testing.T, lines []string) string {
 				return joinLines(slices.Insert(lines, 5, ""))

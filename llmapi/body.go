@@ -57,6 +57,25 @@ var structuralKeys = map[string]bool{
 	"detail":       true,
 }
 
+// freeFormKeys name fields whose value is a JSON document the client
+// defines: tool inputs and metadata (data) or JSON schemas. Inside them no
+// field is structural, so every string value is scanned. Inside data
+// documents the object keys are scanned too, and paths show them as "*"
+// because they may themselves be PHI.
+var freeFormKeys = map[string]bool{
+	"input":        true, // Anthropic tool_use blocks
+	"metadata":     true,
+	"parameters":   true, // OpenAI function definitions
+	"input_schema": true, // Anthropic tool definitions
+	"schema":       true, // OpenAI response_format.json_schema
+}
+
+// dataKeys are the free-form fields whose object keys are data.
+var dataKeys = map[string]bool{
+	"input":    true,
+	"metadata": true,
+}
+
 // binaryFields name, as "parent.key", the fields that carry base64 data.
 var binaryFields = map[string]bool{
 	"source.data":       true, // Anthropic image and document blocks
@@ -69,7 +88,7 @@ var binaryFields = map[string]bool{
 
 // ParseBody extracts the texts of a request body. Every string value of a
 // JSON body is extracted, whatever the API, except structural fields and
-// base64 data. A field that phigate does not know about is therefore
+// base64 data outside client-defined documents. A field that phigate does not know about is therefore
 // scanned rather than forwarded unseen. A body that is not valid JSON is
 // returned as one text so that it is still scanned.
 func ParseBody(body []byte) *Body {
@@ -89,6 +108,21 @@ type frame struct {
 	array bool
 	key   string // current key, for objects
 	index int    // next index, for arrays
+	// freeForm marks a container inside a client-defined document and
+	// dataKeys one whose object keys are data; see freeFormKeys.
+	freeForm, dataKeys bool
+}
+
+// push returns the stack with a new container on top.
+func push(stack []frame, array bool) []frame {
+	f := frame{array: array}
+	if len(stack) > 0 {
+		top := stack[len(stack)-1]
+		opens := !top.array && !top.freeForm
+		f.freeForm = top.freeForm || (opens && freeFormKeys[top.key])
+		f.dataKeys = top.dataKeys || (opens && dataKeys[top.key])
+	}
+	return append(stack, f)
 }
 
 func (b *Body) walk() error {
@@ -121,8 +155,12 @@ func (b *Body) walk() error {
 				b.endValue(stack, &expectKey)
 				continue
 			}
-			stack[len(stack)-1].key = tok.(string)
+			top := &stack[len(stack)-1]
+			top.key = tok.(string)
 			expectKey = false
+			if top.dataKeys {
+				b.Texts = append(b.Texts, Text{Path: formatPath(stack) + "{key}", Value: top.key, start: b.stringStart(end), end: end})
+			}
 			continue
 		}
 
@@ -130,10 +168,10 @@ func (b *Body) walk() error {
 		case json.Delim:
 			switch v {
 			case '{':
-				stack = append(stack, frame{})
+				stack = push(stack, false)
 				expectKey = true
 			case '[':
-				stack = append(stack, frame{array: true})
+				stack = push(stack, true)
 			case ']':
 				stack = stack[:len(stack)-1]
 				b.endValue(stack, &expectKey)
@@ -178,7 +216,7 @@ func (b *Body) addString(stack []frame, value string, end int) {
 		return
 	}
 	top := stack[len(stack)-1]
-	if !top.array {
+	if !top.array && !top.freeForm {
 		if len(stack) == 1 && top.key == "model" {
 			b.Model = value
 			b.modelStart, b.modelEnd = b.stringStart(end), end
@@ -230,7 +268,11 @@ func formatPath(stack []frame) string {
 		if i > 0 {
 			sb.WriteByte('.')
 		}
-		sb.WriteString(f.key)
+		if f.dataKeys {
+			sb.WriteByte('*')
+		} else {
+			sb.WriteString(f.key)
+		}
 	}
 	return sb.String()
 }

@@ -127,7 +127,7 @@ func checkAgainstDecoder(t *testing.T, b *Body, input []byte) {
 	}
 
 	var leaves leafCounter
-	leaves.walk(doc, nil)
+	leaves.walk(doc, nil, false, false)
 	tokens := countStringTokens(t, input)
 	if tokens != leaves.keys+len(leaves.texts)+leaves.structural+leaves.attachments {
 		// A duplicate key: encoding/json keeps only the last value.
@@ -158,22 +158,32 @@ type leafCounter struct {
 }
 
 // step is one level of a path: an object key, or an array index when key
-// is nil.
+// is nil. free marks a key of an object inside a client-defined document,
+// and data one inside a data document, where keys are texts too.
 type step struct {
 	key   *string
 	index int
+	free  bool
+	data  bool
 }
 
-func (c *leafCounter) walk(v any, path []step) {
+// walk visits v; free and data tell whether v lies inside a client-defined
+// document and a data document.
+func (c *leafCounter) walk(v any, path []step, free, data bool) {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, child := range v {
-			c.keys++
-			c.walk(child, append(slices.Clip(path), step{key: &k}))
+			keyPath := append(slices.Clip(path), step{key: &k, free: free, data: data})
+			if data {
+				c.texts = append(c.texts, formatSteps(keyPath)+"{key}="+k)
+			} else {
+				c.keys++
+			}
+			c.walk(child, keyPath, free || freeFormKeys[k], data || (!free && dataKeys[k]))
 		}
 	case []any:
 		for i, child := range v {
-			c.walk(child, append(slices.Clip(path), step{index: i}))
+			c.walk(child, append(slices.Clip(path), step{index: i}), free, data)
 		}
 	case string:
 		c.leaf(v, path)
@@ -182,7 +192,7 @@ func (c *leafCounter) walk(v any, path []step) {
 
 func (c *leafCounter) leaf(value string, path []step) {
 	n := len(path)
-	if n > 0 && path[n-1].key != nil {
+	if n > 0 && path[n-1].key != nil && !path[n-1].free {
 		key := *path[n-1].key
 		if structuralKeys[key] {
 			c.structural++
@@ -213,7 +223,11 @@ func formatSteps(path []step) string {
 		if i > 0 {
 			sb.WriteByte('.')
 		}
-		sb.WriteString(*s.key)
+		if s.data {
+			sb.WriteByte('*')
+		} else {
+			sb.WriteString(*s.key)
+		}
 	}
 	return sb.String()
 }

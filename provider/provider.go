@@ -7,6 +7,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -61,7 +62,13 @@ type Registry struct {
 	Providers []Provider `yaml:"providers"`
 }
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+var (
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	// envPattern accepts C identifiers, which every shell and container
+	// runtime passes through. It also keeps a key pasted by mistake into
+	// credentials.env (keys contain '-') from being echoed in errors.
+	envPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+)
 
 // Load reads and validates a registry file.
 func Load(path string) (*Registry, error) {
@@ -82,7 +89,7 @@ func Parse(data []byte) (*Registry, error) {
 	var reg Registry
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&reg); err != nil {
+	if err := dec.Decode(&reg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("decoding YAML: %w", err)
 	}
 	if err := reg.Validate(); err != nil {
@@ -128,6 +135,10 @@ func (r *Registry) Validate() error {
 		}
 		if set != 1 {
 			errs = append(errs, fmt.Errorf("%s: credentials must set exactly one of env, file or passthrough", where))
+		}
+		if p.Credentials.Env != "" && !envPattern.MatchString(p.Credentials.Env) {
+			// The value is not shown: it may be a key pasted in by mistake.
+			errs = append(errs, fmt.Errorf("%s: credentials.env is not a valid environment variable name: use letters, digits and '_'", where))
 		}
 	}
 	return errors.Join(errs...)

@@ -140,6 +140,16 @@ func TestParseErrors(t *testing.T) {
 			want: "credentials must set exactly one of env, file or passthrough",
 		},
 		{
+			name: "key pasted as env name",
+			yaml: "providers:" + strings.Replace(validEntry, "{ env: OPENAI_API_KEY }", "{ env: sk-proj-abc123 }", 1),
+			want: "credentials.env is not a valid environment variable name",
+		},
+		{
+			name: "empty document",
+			yaml: "# no providers yet\n",
+			want: "no providers: the registry needs at least one",
+		},
+		{
 			name: "env and file",
 			yaml: "providers:" + strings.Replace(validEntry, "{ env: OPENAI_API_KEY }", "{ env: OPENAI_API_KEY, file: /run/secrets/key }", 1),
 			want: "credentials must set exactly one of env, file or passthrough",
@@ -337,5 +347,18 @@ func TestAPIKeyFileMissingWrapsNotExist(t *testing.T) {
 	p := Provider{Name: "x", Credentials: Credentials{File: filepath.Join(t.TempDir(), "missing")}}
 	if _, err := p.APIKey(); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("APIKey with a missing file = %v, want an error wrapping os.ErrNotExist", err)
+	}
+}
+
+func TestParseHidesPastedKey(t *testing.T) {
+	yaml := "providers:" + strings.Replace(validEntry, "{ env: OPENAI_API_KEY }", "{ env: sk-proj-abc123 }", 1)
+
+	_, err := Parse([]byte(yaml))
+
+	if err == nil {
+		t.Fatal("Parse accepted a key as an environment variable name")
+	}
+	if strings.Contains(err.Error(), "sk-proj-abc123") {
+		t.Errorf("error echoes the pasted key: %v", err)
 	}
 }
