@@ -152,7 +152,7 @@ var ErrUndefined = errors.New("policy decision is undefined")
 // the bundle yields no decision and a validation error when the decision
 // does not have the documented shape.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	results, err := e.query.Eval(ctx, rego.EvalInput(in))
+	results, err := e.query.Eval(ctx, rego.EvalParsedInput(in.value()))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}

@@ -1,0 +1,115 @@
+package policy
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// value converts the input to OPA's value type directly. Passing a Go
+// struct to OPA instead costs a JSON encode and decode per request, which
+// took about two thirds of a decision's time. A test checks that both
+// conversions give the same value, so the JSON tags stay the contract.
+func (in Input) value() ast.Value {
+	return ast.NewObject(
+		item("request", in.Request.term()),
+		item("phi", in.PHI.term()),
+		item("risk", ast.ObjectTerm(item("score", ast.IntNumberTerm(in.Risk.Score)))),
+		item("providers", providersTerm(in.Providers)),
+	)
+}
+
+func (r RequestInfo) term() *ast.Term {
+	items := [][2]*ast.Term{
+		item("api", ast.StringTerm(r.API)),
+		item("format", ast.StringTerm(r.Format)),
+		item("method", ast.StringTerm(r.Method)),
+		item("path", ast.StringTerm(r.Path)),
+		item("model", ast.StringTerm(r.Model)),
+		item("stream", ast.BooleanTerm(r.Stream)),
+		item("body_valid", ast.BooleanTerm(r.BodyValid)),
+		item("attachments", ast.IntNumberTerm(r.Attachments)),
+		item("requested_provider", ast.StringTerm(r.RequestedProvider)),
+		item("tenant", ast.StringTerm(r.Tenant)),
+		item("purpose", ast.StringTerm(r.Purpose)),
+		item("headers", stringMapTerm(r.Headers)),
+	}
+	if r.BodyError != "" {
+		items = append(items, item("body_error", ast.StringTerm(r.BodyError)))
+	}
+	return ast.ObjectTerm(items...)
+}
+
+func (p PHISummary) term() *ast.Term {
+	typesTerm, confidenceTerm := ast.NullTerm(), ast.NullTerm()
+	types := make([][2]*ast.Term, 0, len(p.Types))
+	for _, k := range slices.Sorted(maps.Keys(p.Types)) {
+		types = append(types, item(k, ast.IntNumberTerm(p.Types[k])))
+	}
+	confidence := make([][2]*ast.Term, 0, len(p.MaxConfidence))
+	for _, k := range slices.Sorted(maps.Keys(p.MaxConfidence)) {
+		confidence = append(confidence, item(k, ast.FloatNumberTerm(p.MaxConfidence[k])))
+	}
+	if p.Types != nil {
+		typesTerm = ast.ObjectTerm(types...)
+	}
+	if p.MaxConfidence != nil {
+		confidenceTerm = ast.ObjectTerm(confidence...)
+	}
+	return ast.ObjectTerm(
+		item("total", ast.IntNumberTerm(p.Total)),
+		item("types", typesTerm),
+		item("max_confidence", confidenceTerm),
+		item("fields", stringsTerm(p.Fields)),
+	)
+}
+
+func providersTerm(providers map[string]Provider) *ast.Term {
+	if providers == nil {
+		return ast.NullTerm()
+	}
+	items := make([][2]*ast.Term, 0, len(providers))
+	for _, name := range slices.Sorted(maps.Keys(providers)) {
+		p := providers[name]
+		items = append(items, item(name, ast.ObjectTerm(
+			item("name", ast.StringTerm(p.Name)),
+			item("cluster", ast.StringTerm(p.Cluster)),
+			item("format", ast.StringTerm(p.Format)),
+			item("baa", ast.BooleanTerm(p.BAA)),
+			item("zero_data_retention", ast.BooleanTerm(p.ZeroDataRetention)),
+			item("default", ast.BooleanTerm(p.Default)),
+			item("regions", stringsTerm(p.Regions)),
+			item("models", stringsTerm(p.Models)),
+		)))
+	}
+	return ast.ObjectTerm(items...)
+}
+
+func item(key string, value *ast.Term) [2]*ast.Term {
+	return ast.Item(ast.StringTerm(key), value)
+}
+
+// stringsTerm converts a slice; nil becomes null, as encoding/json does.
+func stringsTerm(s []string) *ast.Term {
+	if s == nil {
+		return ast.NullTerm()
+	}
+	terms := make([]*ast.Term, len(s))
+	for i, v := range s {
+		terms[i] = ast.StringTerm(v)
+	}
+	return ast.ArrayTerm(terms...)
+}
+
+// stringMapTerm converts a map; nil becomes null, as encoding/json does.
+func stringMapTerm(m map[string]string) *ast.Term {
+	if m == nil {
+		return ast.NullTerm()
+	}
+	items := make([][2]*ast.Term, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		items = append(items, item(k, ast.StringTerm(m[k])))
+	}
+	return ast.ObjectTerm(items...)
+}
