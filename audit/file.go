@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -52,7 +53,8 @@ type appendRequest struct {
 	result chan error
 }
 
-// OpenFile opens or creates the log at path and resumes its chain. A final
+// OpenFile opens or creates the log at path, and its directory, and
+// resumes its chain. A final
 // line without its newline is the remains of a write that crashed before
 // its fsync returned; its request was never forwarded, so the line is cut
 // off and the cut is logged. Any other damage makes OpenFile fail: run
@@ -60,6 +62,9 @@ type appendRequest struct {
 func OpenFile(path string, logger *slog.Logger) (*FileLog, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating audit log directory: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -363,14 +363,30 @@ func TestFileLogAppendAfterClose(t *testing.T) {
 	}
 }
 
-func TestOpenFileMissingDirectory(t *testing.T) {
+func TestOpenFileCreatesDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing", "audit.jsonl")
 	l, err := OpenFile(path, discardLogger())
+	if err != nil {
+		t.Fatalf("OpenFile in a missing directory: %v", err)
+	}
+	defer l.Close()
+	info, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("directory mode = %o, want 700", perm)
+	}
+}
+
+func TestOpenFileUnwritableParent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenFile(filepath.Join(dir, "audit.jsonl"), discardLogger())
 	if err == nil {
 		l.Close()
-		t.Fatal("OpenFile in a missing directory succeeded, want an error")
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("OpenFile error = %v, want one wrapping os.ErrNotExist", err)
+		t.Fatal("OpenFile under a regular file succeeded, want an error")
 	}
 }
