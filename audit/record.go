@@ -23,6 +23,9 @@ const Version = 1
 const (
 	KindDecision = "decision"
 	KindOutcome  = "outcome"
+	// KindShadow records a shadow policy's decision where it differs from
+	// the active policy's decision for the same request.
+	KindShadow = "shadow"
 )
 
 // Record is one audit log entry. Field order is part of the canonical
@@ -48,9 +51,11 @@ type Record struct {
 	Stream            bool   `json:"stream,omitempty"`
 
 	// Action is allow, redact or deny; Reasons are the policy's own words.
-	Action         string         `json:"action,omitempty"`
-	Reasons        []string       `json:"reasons,omitempty"`
-	PolicyRevision string         `json:"policy_revision,omitempty"`
+	Action         string   `json:"action,omitempty"`
+	Reasons        []string `json:"reasons,omitempty"`
+	PolicyRevision string   `json:"policy_revision,omitempty"`
+	// Template is the policy template that decided, such as "treatment".
+	Template       string         `json:"template,omitempty"`
 	PHITypes       map[string]int `json:"phi_types,omitempty"`
 	RedactedTypes  []string       `json:"redacted_types,omitempty"`
 	RiskScore      int            `json:"risk_score,omitempty"`

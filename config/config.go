@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,8 +23,7 @@ type Config struct {
 	// AdminAddress is where the HTTP admin server (health, readiness)
 	// listens.
 	AdminAddress string `yaml:"admin_address"`
-	// PolicyDir is the Rego bundle directory.
-	PolicyDir string `yaml:"policy_dir"`
+	Policy       Policy `yaml:"policy"`
 	// ProvidersFile is the provider registry.
 	ProvidersFile string `yaml:"providers_file"`
 	Audit         Audit  `yaml:"audit"`
@@ -34,6 +34,38 @@ type Config struct {
 	Headers      Headers `yaml:"headers"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+}
+
+// Policy configures where the Rego bundle comes from.
+type Policy struct {
+	// Bundle is a bundle directory, a .tar.gz bundle file, or the http(s)
+	// URL of a bundle on a bundle server.
+	Bundle string `yaml:"bundle"`
+	// PollInterval is how often the bundle is checked for changes; 0
+	// disables reloading.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Verification, when set, requires every bundle to carry a valid
+	// .signatures.json signed with this key.
+	Verification *Verification `yaml:"verification"`
+	// ShadowBundle, when set, is a candidate bundle (same forms as Bundle)
+	// evaluated beside the active one; where it decides differently, the
+	// difference is logged and audited, and the candidate never affects a
+	// request.
+	ShadowBundle string `yaml:"shadow_bundle"`
+}
+
+// Verification names the public key that bundle signatures must verify
+// against, as OPA's bundle signing uses it.
+type Verification struct {
+	// PublicKeyFile is a PEM public key (RS*, PS*, ES*) or, for HS*, a file
+	// holding the shared secret.
+	PublicKeyFile string `yaml:"public_key_file"`
+	// KeyID is the key id that signatures must name.
+	KeyID string `yaml:"key_id"`
+	// Algorithm is the JWT signing algorithm, RS256 by default.
+	Algorithm string `yaml:"algorithm"`
+	// Scope, when set, must match the signature's scope claim.
+	Scope string `yaml:"scope"`
 }
 
 // Audit configures the audit log.
@@ -60,7 +92,7 @@ func Default() Config {
 	return Config{
 		GRPCAddress:   "127.0.0.1:9002",
 		AdminAddress:  "127.0.0.1:9003",
-		PolicyDir:     "rego",
+		Policy:        Policy{Bundle: "rego", PollInterval: 10 * time.Second},
 		ProvidersFile: "providers.yaml",
 		Audit:         Audit{File: "audit.jsonl"},
 		MaxBodyBytes:  4 << 20,
@@ -91,7 +123,16 @@ func Load(path string) (Config, error) {
 	}
 
 	base := filepath.Dir(path)
-	for _, p := range []*string{&cfg.PolicyDir, &cfg.ProvidersFile, &cfg.Audit.File} {
+	paths := []*string{&cfg.ProvidersFile, &cfg.Audit.File}
+	for _, p := range []*string{&cfg.Policy.Bundle, &cfg.Policy.ShadowBundle} {
+		if !isURL(*p) {
+			paths = append(paths, p)
+		}
+	}
+	if cfg.Policy.Verification != nil {
+		paths = append(paths, &cfg.Policy.Verification.PublicKeyFile)
+	}
+	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -110,8 +151,24 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: invalid address %q: want host:port", f.name, f.value))
 		}
 	}
-	if c.PolicyDir == "" {
-		errs = append(errs, errors.New("policy_dir: missing"))
+	if c.Policy.Bundle == "" {
+		errs = append(errs, errors.New("policy.bundle: missing"))
+	}
+	if c.Policy.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("policy.poll_interval: must not be negative, got %s", c.Policy.PollInterval))
+	}
+	if v := c.Policy.Verification; v != nil {
+		if v.PublicKeyFile == "" {
+			errs = append(errs, errors.New("policy.verification.public_key_file: missing"))
+		}
+		if v.KeyID == "" {
+			errs = append(errs, errors.New("policy.verification.key_id: missing"))
+		}
+		switch v.Algorithm {
+		case "", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512":
+		default:
+			errs = append(errs, fmt.Errorf("policy.verification.algorithm: unsupported algorithm %q", v.Algorithm))
+		}
 	}
 	if c.ProvidersFile == "" {
 		errs = append(errs, errors.New("providers_file: missing"))
@@ -141,6 +198,10 @@ func (c Config) Validate() error {
 }
 
 type field struct{ name, value string }
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
 
 // validHeaderName reports whether h is a lowercase RFC 9110 token, which is
 // how Envoy and HTTP/2 carry header names.

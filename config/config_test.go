@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixture returns the absolute path of a file under testdata.
@@ -29,7 +30,7 @@ func TestLoadFullFile(t *testing.T) {
 	want := Config{
 		GRPCAddress:   "0.0.0.0:19002",
 		AdminAddress:  "[::1]:19003",
-		PolicyDir:     "/srv/phigate/rego",
+		Policy:        Policy{Bundle: "/srv/phigate/rego", PollInterval: 30 * time.Second},
 		ProvidersFile: filepath.Join(dir, "providers.yaml"),
 		Audit:         Audit{File: filepath.Join(filepath.Dir(dir), "var", "audit.jsonl")},
 		MaxBodyBytes:  1 << 20,
@@ -81,8 +82,8 @@ func TestLoadDefaults(t *testing.T) {
 			if cfg.Headers != def.Headers {
 				t.Errorf("Headers = %+v, want the defaults %+v", cfg.Headers, def.Headers)
 			}
-			if want := filepath.Join(dir, "rego"); cfg.PolicyDir != want {
-				t.Errorf("PolicyDir = %q, want the default resolved against the file's directory, %q", cfg.PolicyDir, want)
+			if want := filepath.Join(dir, "rego"); cfg.Policy.Bundle != want {
+				t.Errorf("Policy.Bundle = %q, want the default resolved against the file's directory, %q", cfg.Policy.Bundle, want)
 			}
 			if want := filepath.Join(dir, "providers.yaml"); cfg.ProvidersFile != want {
 				t.Errorf("ProvidersFile = %q, want %q", cfg.ProvidersFile, want)
@@ -100,7 +101,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "phigate.yaml")
-	body := "policy_dir: ../rego\nproviders_file: ./providers.yaml\naudit:\n  file: /var/lib/phigate/audit.jsonl\n"
+	body := "policy:\n  bundle: ../rego\nproviders_file: ./providers.yaml\naudit:\n  file: /var/lib/phigate/audit.jsonl\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 		got  string
 		want string
 	}{
-		{name: "parent directory", got: cfg.PolicyDir, want: filepath.Join(filepath.Dir(dir), "rego")},
+		{name: "parent directory", got: cfg.Policy.Bundle, want: filepath.Join(filepath.Dir(dir), "rego")},
 		{name: "dot prefix", got: cfg.ProvidersFile, want: filepath.Join(dir, "providers.yaml")},
 		{name: "absolute", got: cfg.Audit.File, want: "/var/lib/phigate/audit.jsonl"},
 	}
@@ -177,7 +178,7 @@ func TestLoadListsEveryProblem(t *testing.T) {
 	wantMessages := []string{
 		`grpc_address: invalid address "localhost": want host:port`,
 		`admin_address: invalid address "": want host:port`,
-		"policy_dir: missing",
+		"policy.bundle: missing",
 		"providers_file: missing",
 		"audit.file: missing",
 		"max_body_bytes: must be positive, got -1",

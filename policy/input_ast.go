@@ -13,9 +13,20 @@ import (
 // conversions give the same value, so the JSON tags stay the contract.
 func (in Input) value() ast.Value {
 	return ast.NewObject(
+		item("version", ast.IntNumberTerm(in.Version)),
 		item("request", in.Request.term()),
 		item("phi", in.PHI.term()),
-		item("risk", ast.ObjectTerm(item("score", ast.IntNumberTerm(in.Risk.Score)))),
+		item("health", ast.ObjectTerm(
+			item("present", ast.BooleanTerm(in.Health.Present)),
+			item("icd10_codes", ast.IntNumberTerm(in.Health.ICD10Codes)),
+			item("cpt_codes", ast.IntNumberTerm(in.Health.CPTCodes)),
+			item("medications", ast.IntNumberTerm(in.Health.Medications)),
+			item("diagnoses", ast.IntNumberTerm(in.Health.Diagnoses)),
+		)),
+		item("risk", ast.ObjectTerm(
+			item("score", ast.IntNumberTerm(in.Risk.Score)),
+			item("parts", intMapTerm(in.Risk.Parts)),
+		)),
 		item("providers", providersTerm(in.Providers)),
 	)
 }
@@ -34,6 +45,7 @@ func (r RequestInfo) term() *ast.Term {
 		item("tenant", ast.StringTerm(r.Tenant)),
 		item("purpose", ast.StringTerm(r.Purpose)),
 		item("headers", stringMapTerm(r.Headers)),
+		item("claims", claimsTerm(r.Claims)),
 	}
 	if r.BodyError != "" {
 		items = append(items, item("body_error", ast.StringTerm(r.BodyError)))
@@ -100,6 +112,32 @@ func stringsTerm(s []string) *ast.Term {
 		terms[i] = ast.StringTerm(v)
 	}
 	return ast.ArrayTerm(terms...)
+}
+
+// intMapTerm converts a map; nil becomes null, as encoding/json does.
+func intMapTerm(m map[string]int) *ast.Term {
+	if m == nil {
+		return ast.NullTerm()
+	}
+	items := make([][2]*ast.Term, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		items = append(items, item(k, ast.IntNumberTerm(m[k])))
+	}
+	return ast.ObjectTerm(items...)
+}
+
+// claimsTerm converts JWT claims, which hold only JSON values; nil becomes
+// null. A value OPA cannot represent is dropped rather than failing the
+// request, since the contract promises only JSON claims.
+func claimsTerm(claims map[string]any) *ast.Term {
+	if claims == nil {
+		return ast.NullTerm()
+	}
+	v, err := ast.InterfaceToValue(claims)
+	if err != nil {
+		return ast.ObjectTerm()
+	}
+	return ast.NewTerm(v)
 }
 
 // stringMapTerm converts a map; nil becomes null, as encoding/json does.

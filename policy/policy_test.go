@@ -91,7 +91,7 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			input:      func() Input { return input("openai", map[string]int{"PHONE": 2}) },
 			action:     ActionAllow,
 			provider:   "openai-baa",
-			reasonPart: "rerouted from openai, which has no BAA, to openai-baa",
+			reasonPart: "rerouted from openai to openai-baa, which has a BAA",
 		},
 		{
 			name: "reroute prefers zero retention",
@@ -390,8 +390,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "no rego files", files: map[string]string{"data.json": "{}"}, want: "has no .rego files"},
 		{name: "only tests", files: map[string]string{"x_test.rego": "package x\n"}, want: "has no .rego files"},
-		{name: "syntax error", files: map[string]string{"policy.rego": "package phigate\n\ndecision := {\n"}, want: "compiling policy bundle"},
-		{name: "bad manifest", files: map[string]string{".manifest": "{", "policy.rego": "package phigate\n"}, want: "reading bundle manifest"},
+		{name: "syntax error", files: map[string]string{"policy.rego": "package phigate\n\ndecision := {\n"}, want: "rego_parse_error"},
+		{name: "bad manifest", files: map[string]string{".manifest": "{", "policy.rego": "package phigate\n"}, want: "manifest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -435,9 +435,10 @@ func TestRevision(t *testing.T) {
 		{name: "data added", file: "data.json", content: `{"limit": 1}`, changes: true},
 		{name: "data edited", file: "data.json", content: `{"limit": 2}`, changes: true},
 		{name: "module added", file: "extra/extra.rego", content: "package phigate.extra\n", changes: true},
-		{name: "named data added", file: "phigate/settings.json", content: `{"no_baa_action": "deny"}`, changes: true},
-		{name: "named data edited", file: "phigate/settings.json", content: `{"no_baa_action": "redact"}`, changes: true},
-		{name: "yml data added", file: "phigate/limits.yml", content: "max: 1\n", changes: true},
+		// A bundle loads data only from files named data.json or data.yaml.
+		{name: "other JSON added", file: "phigate/settings.json", content: `{"no_baa_action": "deny"}`, changes: false},
+		{name: "other JSON edited", file: "phigate/settings.json", content: `{"no_baa_action": "redact"}`, changes: false},
+		{name: "nested data added", file: "phigate/limits/data.yaml", content: "max: 1\n", changes: true},
 	}
 	previous := first
 	for _, step := range steps {

@@ -44,6 +44,7 @@ type exchange struct {
 	api               llmapi.API
 	requestedProvider string
 	tenant, purpose   string
+	claims            map[string]any
 	contentLength     int
 	body              []byte
 
@@ -80,6 +81,7 @@ func newRequestID() string {
 func (ex *exchange) handle(ctx context.Context, msg *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 	switch m := msg.Request.(type) {
 	case *extprocv3.ProcessingRequest_RequestHeaders:
+		ex.claims = jwtClaims(msg.MetadataContext)
 		return ex.requestHeaders(ctx, m.RequestHeaders)
 	case *extprocv3.ProcessingRequest_RequestBody:
 		return ex.requestBody(ctx, m.RequestBody)
@@ -184,10 +186,12 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 	opts := ex.s.opts
 	parsed := llmapi.ParseBody(body)
 
+	var health policy.HealthContext
 	findings := make([][]phi.Finding, len(parsed.Texts))
 	summary := policy.PHISummary{Types: map[string]int{}, MaxConfidence: map[string]float64{}, Fields: []string{}}
 	for i, t := range parsed.Texts {
 		findings[i] = opts.Scanner.Scan(t.Value)
+		addHealthContext(&health, t.Value)
 		if len(findings[i]) > 0 {
 			summary.Fields = append(summary.Fields, t.Path)
 		}
@@ -200,7 +204,10 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		}
 	}
 
+	engine := opts.Policy.Current()
+	requested, requestedKnown := ex.s.providers[ex.requestedProvider]
 	in := policy.Input{
+		Version: policy.ContractVersion,
 		Request: policy.RequestInfo{
 			API:               string(ex.api),
 			Format:            string(ex.api.Format()),
@@ -215,11 +222,13 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 			Tenant:            ex.tenant,
 			Purpose:           ex.purpose,
 			Headers:           map[string]string{},
+			Claims:            ex.claims,
 		},
 		PHI:       summary,
-		Risk:      policy.Risk{Score: riskScore(summary)},
+		Health:    health,
 		Providers: ex.s.providers,
 	}
+	in.Risk = engine.RiskModel().Score(summary, health, requestedKnown && requested.BAA)
 
 	ex.record = audit.Record{
 		Kind:              audit.KindDecision,
@@ -232,18 +241,22 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		RequestedModel:    parsed.Model,
 		Model:             parsed.Model,
 		Stream:            parsed.Stream,
-		PolicyRevision:    opts.Policy.Revision(),
+		PolicyRevision:    engine.Revision(),
 		PHITypes:          summary.Types,
 		RiskScore:         in.Risk.Score,
 		RequestBytes:      len(body),
 	}
 
-	d, err := opts.Policy.Decide(ctx, in)
+	d, err := engine.Decide(ctx, in)
+	if shadow := opts.Policy.Shadow(); shadow != nil {
+		ex.compareShadow(shadow, in, d, err)
+	}
 	if err != nil {
 		ex.logger.Error("policy evaluation failed; denying request", "error", err)
 		return ex.deny(ctx, http.StatusInternalServerError, "policy_error", "phigate could not evaluate its policy for this request", "policy error: "+err.Error()), nil
 	}
 	ex.decision = d
+	ex.record.Template = d.Template
 
 	if d.Action == policy.ActionDeny {
 		status := d.Status
@@ -375,7 +388,7 @@ func (ex *exchange) deny(ctx context.Context, status int, code, message, auditRe
 		ex.record.Reasons = ex.decision.Reasons
 	}
 	if ex.record.PolicyRevision == "" {
-		ex.record.PolicyRevision = ex.s.opts.Policy.Revision()
+		ex.record.PolicyRevision = ex.s.opts.Policy.Current().Revision()
 	}
 	if err := ex.s.opts.Audit.Append(ctx, &ex.record); err != nil {
 		ex.logger.Error("audit write failed for a denied request", "error", err)

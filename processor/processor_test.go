@@ -69,7 +69,7 @@ func startProcessorWith(t *testing.T, log *memoryLog, maxBody int, registry stri
 	}
 	srv, err := NewServer(Options{
 		Scanner:        phi.DefaultScanner(),
-		Policy:         engine,
+		Policy:         StaticPolicy{Engine: engine},
 		Registry:       reg,
 		Keys:           map[string]string{"openai": "key-openai", "openai-baa": "key-baa", "anthropic": "key-anthropic"},
 		Audit:          log,

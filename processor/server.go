@@ -30,8 +30,10 @@ import (
 
 // Options configures a Server.
 type Options struct {
-	Scanner  *phi.Scanner
-	Policy   *policy.Engine
+	Scanner *phi.Scanner
+	// Policy supplies the engine that decides each request, and the shadow
+	// candidate, if any.
+	Policy   Policies
 	Registry *provider.Registry
 	// Keys maps provider names to their API keys. Passthrough providers
 	// have no entry.
@@ -49,6 +51,23 @@ type Options struct {
 	PurposeHeader  string
 	Logger         *slog.Logger
 }
+
+// Policies returns the policy engines to use for the next request. A
+// *policy.Manager implements it.
+type Policies interface {
+	Current() *policy.Engine
+	// Shadow returns nil when no candidate policy is configured.
+	Shadow() *policy.Engine
+}
+
+// StaticPolicy serves one engine, with no shadow and no reloading.
+type StaticPolicy struct{ Engine *policy.Engine }
+
+// Current returns the engine.
+func (p StaticPolicy) Current() *policy.Engine { return p.Engine }
+
+// Shadow returns nil.
+func (StaticPolicy) Shadow() *policy.Engine { return nil }
 
 // Appender stores audit records durably. Append must not return until the
 // record survives a crash.
@@ -72,7 +91,7 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.Scanner == nil {
 		errs = append(errs, errors.New("missing scanner"))
 	}
-	if opts.Policy == nil {
+	if opts.Policy == nil || opts.Policy.Current() == nil {
 		errs = append(errs, errors.New("missing policy engine"))
 	}
 	if opts.Registry == nil {

@@ -2,7 +2,10 @@
 #
 # phigate queries data.phigate.decision once per request. The input document
 # describes the request, the PHI found in it (types and counts, never values),
-# a risk score and the provider registry; see README.md in this directory.
+# health context, a risk score and the provider registry; README.md in this
+# directory documents it, and policy/schema/ in the repository has its JSON
+# Schema. Settings, templates, tenant overrides and risk weights are data, in
+# phigate/settings/data.json.
 package phigate
 
 # A request that matches no rule below is denied.
@@ -12,6 +15,35 @@ default decision := {
 	"reasons": ["no policy rule allowed the request"],
 }
 
+# Settings: the bundle's, with the tenant's overrides merged over them.
+default base_settings := {}
+
+base_settings := data.phigate.settings
+
+tenant_settings := object.get(object.get(base_settings, "tenants", {}), object.get(input.request, "tenant", ""), {})
+
+effective_settings := object.union(base_settings, tenant_settings)
+
+# Purpose of use: a verified JWT claim first, then the client's header, then
+# the tenant's or bundle's default.
+purpose := p if {
+	p := input.request.claims[object.get(effective_settings, "purpose_claim", "purpose_of_use")]
+	is_string(p)
+	p != ""
+} else := p if {
+	p := object.get(input.request, "purpose", "")
+	p != ""
+} else := object.get(effective_settings, "default_purpose", "")
+
+# Each known purpose has a template; any other purpose gets "strict".
+templates := {"treatment", "payment", "operations", "research", "marketing"}
+
+template := purpose if {
+	purpose in templates
+} else := "strict"
+
+template_settings := object.get(object.get(effective_settings, "templates", {}), template, {})
+
 requested := input.providers[input.request.requested_provider]
 
 has_phi if input.phi.total > 0
@@ -19,74 +51,101 @@ has_phi if input.phi.total > 0
 found_types := sort(object.keys(input.phi.types))
 
 # no_baa_action is what happens to PHI bound for a provider without a BAA
-# when no BAA-covered provider of the same wire format exists: "redact" or
-# "deny". Set it in phigate/settings/data.json.
-no_baa_action := object.get(data.phigate.settings, "no_baa_action", "deny")
+# when no BAA-covered provider of the same wire format is allowed: "redact"
+# or "deny". The strict template always denies.
+no_baa_action := object.get(effective_settings, "no_baa_action", "deny")
 
-# BAA-covered providers that speak the requested provider's wire format,
-# zero-data-retention ones first, each group sorted by name so the choice is
-# stable.
+# A provider is in region when the settings name no regions, or when one of
+# its regions is allowed.
+in_region(_) if not effective_settings.regions
+
+in_region(p) if {
+	some r in p.regions
+	r in effective_settings.regions
+}
+
+# Providers that could take the request instead of the requested one: same
+# wire format, in region. BAA-covered ones with zero data retention come
+# first, then other BAA-covered ones, each group sorted by name.
 baa_alternatives := array.concat(
-	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; p.zero_data_retention]),
-	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; not p.zero_data_retention]),
+	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; in_region(p); p.zero_data_retention]),
+	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; in_region(p); not p.zero_data_retention]),
 )
+
+region_alternatives := sort([name | some name, p in input.providers; p.format == requested.format; in_region(p)])
+
+# Types masked even on the way to a BAA-covered provider, because the
+# template's purpose does not need them (HIPAA's minimum necessary rule).
+minimum_necessary_types := sort([t | some t in found_types; t in object.get(template_settings, "redact_types", [])])
+
+# forward routes the request to provider name, masking the types the
+# template does not need.
+forward(name, reason) := d if {
+	count(minimum_necessary_types) == 0
+	d := {"action": "allow", "provider": name, "reasons": [reason], "template": template}
+} else := {
+	"action": "redact",
+	"provider": name,
+	"redact": {"types": minimum_necessary_types, "operator": "mask"},
+	"reasons": [reason, sprintf("%s: masked %s, which the purpose does not need", [template, concat(", ", minimum_necessary_types)])],
+	"template": template,
+}
+
+deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason], "template": template}
 
 decision := d if {
 	not requested
-	d := {
-		"action": "deny",
-		"status": 400,
-		"reasons": [sprintf("unknown provider %q", [input.request.requested_provider])],
-	}
+	d := deny(400, sprintf("unknown provider %q", [input.request.requested_provider]))
 } else := d if {
 	not input.request.body_valid
 	input.request.api != "unknown"
-	d := {
-		"action": "deny",
-		"status": 400,
-		"reasons": ["request body is not valid JSON"],
-	}
+	d := deny(400, "request body is not valid JSON")
 } else := d if {
 	has_phi
-	input.request.purpose == "marketing"
-	d := {
-		"action": "deny",
-		"status": 403,
-		"reasons": ["PHI may not be used for marketing without the patient's written authorization"],
-	}
+	template == "marketing"
+	d := deny(403, "PHI may not be used for marketing without the patient's written authorization")
+} else := d if {
+	not in_region(requested)
+	not has_phi
+	count(region_alternatives) > 0
+	d := forward(region_alternatives[0], sprintf("%s is outside the regions allowed for this tenant; rerouted to %s", [input.request.requested_provider, region_alternatives[0]]))
+} else := d if {
+	not in_region(requested)
+	not has_phi
+	d := deny(403, sprintf("no %s provider is in the regions allowed for this tenant", [requested.format]))
 } else := d if {
 	not has_phi
-	d := {
-		"action": "allow",
-		"provider": input.request.requested_provider,
-		"reasons": ["no PHI found"],
-	}
+	d := forward(input.request.requested_provider, "no PHI found")
 } else := d if {
-	requested.baa
-	d := {
-		"action": "allow",
-		"provider": input.request.requested_provider,
-		"reasons": ["PHI found; the requested provider has a BAA"],
-	}
-} else := d if {
-	count(baa_alternatives) > 0
-	d := {
-		"action": "allow",
-		"provider": baa_alternatives[0],
-		"reasons": [sprintf("PHI found; rerouted from %s, which has no BAA, to %s", [input.request.requested_provider, baa_alternatives[0]])],
-	}
-} else := d if {
-	no_baa_action == "redact"
+	template == "research"
+	in_region(requested)
 	d := {
 		"action": "redact",
 		"provider": input.request.requested_provider,
 		"redact": {"types": found_types, "operator": "mask"},
-		"reasons": [sprintf("PHI found and no BAA-covered %s provider is configured; masked %s", [requested.format, concat(", ", found_types)])],
+		"reasons": [sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)])],
+		"template": template,
 	}
 } else := d if {
+	requested.baa
+	in_region(requested)
+	d := forward(input.request.requested_provider, "PHI found; the requested provider has a BAA")
+} else := d if {
+	count(baa_alternatives) > 0
+	d := forward(baa_alternatives[0], sprintf("PHI found; rerouted from %s to %s, which has a BAA and is in region", [input.request.requested_provider, baa_alternatives[0]]))
+} else := d if {
+	template == "strict"
+	d := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed; purposes other than treatment, payment, operations and research get the strict template", [concat(", ", found_types), requested.format]))
+} else := d if {
+	no_baa_action == "redact"
+	in_region(requested)
 	d := {
-		"action": "deny",
-		"status": 403,
-		"reasons": [sprintf("PHI found (%s) and no BAA-covered %s provider is configured", [concat(", ", found_types), requested.format])],
+		"action": "redact",
+		"provider": input.request.requested_provider,
+		"redact": {"types": found_types, "operator": "mask"},
+		"reasons": [sprintf("PHI found and no BAA-covered %s provider is allowed; masked %s", [requested.format, concat(", ", found_types)])],
+		"template": template,
 	}
+} else := d if {
+	d := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed", [concat(", ", found_types), requested.format]))
 }

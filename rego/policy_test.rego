@@ -96,3 +96,118 @@ test_marketing_without_phi_allowed if {
 	d := phigate.decision with input as doc
 	d.action == "allow"
 }
+
+with_purpose(doc, purpose) := object.union(doc, {"request": {"purpose": purpose}})
+
+with_tenant(doc, tenant) := object.union(doc, {"request": {"tenant": tenant}})
+
+test_default_purpose_is_treatment if {
+	d := phigate.decision with input as request("openai", {"SSN": 1})
+	d.template == "treatment"
+	d.provider == "openai-baa"
+}
+
+test_treatment_reroutes_phi if {
+	d := phigate.decision with input as with_purpose(request("openai", {"NAME": 1}), "treatment")
+	d.action == "allow"
+	d.provider == "openai-baa"
+	d.template == "treatment"
+}
+
+test_payment_reroutes_phi if {
+	d := phigate.decision with input as with_purpose(request("openai", {"HEALTH_PLAN_ID": 1}), "payment")
+	d.action == "allow"
+	d.provider == "openai-baa"
+	d.template == "payment"
+}
+
+test_operations_masks_unneeded_identifiers if {
+	d := phigate.decision with input as with_purpose(request("anthropic", {"NAME": 1, "SSN": 1}), "operations")
+	d.action == "redact"
+	d.provider == "anthropic"
+	d.redact.types == ["SSN"]
+}
+
+test_operations_without_unneeded_identifiers_allowed if {
+	d := phigate.decision with input as with_purpose(request("anthropic", {"NAME": 1}), "operations")
+	d.action == "allow"
+	d.provider == "anthropic"
+}
+
+test_research_masks_every_type_even_with_baa if {
+	d := phigate.decision with input as with_purpose(request("anthropic", {"NAME": 2, "DATE": 1}), "research")
+	d.action == "redact"
+	d.provider == "anthropic"
+	d.redact.types == ["DATE", "NAME"]
+	d.template == "research"
+}
+
+test_research_without_phi_allowed if {
+	d := phigate.decision with input as with_purpose(request("openai", {}), "research")
+	d.action == "allow"
+	d.provider == "openai"
+}
+
+test_unknown_purpose_is_strict if {
+	reg := object.remove(registry, ["openai-baa"])
+	d := phigate.decision with input as with_purpose(request_to("openai", {"NAME": 1}, reg), "curiosity")
+	d.action == "deny"
+	d.template == "strict"
+}
+
+test_strict_still_reroutes_to_baa if {
+	d := phigate.decision with input as with_purpose(request("openai", {"NAME": 1}), "curiosity")
+	d.action == "allow"
+	d.provider == "openai-baa"
+	d.template == "strict"
+}
+
+test_claim_overrides_header_purpose if {
+	doc := object.union(with_purpose(request("anthropic", {"NAME": 1}), "treatment"), {"request": {"claims": {"purpose_of_use": "research"}}})
+	d := phigate.decision with input as doc
+	d.template == "research"
+	d.action == "redact"
+}
+
+test_tenant_default_purpose if {
+	d := phigate.decision with input as with_tenant(request("anthropic", {"NAME": 1}), "example-research-lab")
+	d.template == "research"
+	d.action == "redact"
+}
+
+test_tenant_header_purpose_wins_over_tenant_default if {
+	doc := with_purpose(with_tenant(request("anthropic", {"NAME": 1}), "example-research-lab"), "treatment")
+	d := phigate.decision with input as doc
+	d.template == "treatment"
+	d.action == "allow"
+}
+
+eu_registry := object.union(registry, {
+	"openai-eu": {"name": "openai-eu", "cluster": "openai_eu", "format": "openai", "baa": true, "zero_data_retention": false, "regions": ["eu"]},
+	"openai": {"regions": ["us"]},
+	"openai-baa": {"regions": ["us"]},
+})
+
+test_region_rule_reroutes_clean_request if {
+	d := phigate.decision with input as with_tenant(request_to("openai", {}, eu_registry), "example-eu-clinic")
+	d.action == "allow"
+	d.provider == "openai-eu"
+}
+
+test_region_rule_reroutes_phi_to_baa_in_region if {
+	d := phigate.decision with input as with_tenant(request_to("openai", {"NAME": 1}, eu_registry), "example-eu-clinic")
+	d.action == "allow"
+	d.provider == "openai-eu"
+}
+
+test_region_rule_denies_without_provider_in_region if {
+	d := phigate.decision with input as with_tenant(request("openai", {}), "example-eu-clinic")
+	d.action == "deny"
+	d.status == 403
+}
+
+test_tenant_no_baa_action_override if {
+	reg := {"openai": object.union(registry.openai, {"regions": ["eu"]})}
+	d := phigate.decision with input as with_tenant(request_to("openai", {"NAME": 1}, reg), "example-eu-clinic")
+	d.action == "deny"
+}

@@ -2,19 +2,25 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/config"
@@ -64,6 +70,7 @@ type service struct {
 	logger    *slog.Logger
 	auditLog  *audit.FileLog
 	processor *processor.Server
+	policies  *policy.Manager
 	ready     atomic.Bool
 }
 
@@ -88,7 +95,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 			}
 		}
 	}
-	engine, err := policy.Load(ctx, cfg.PolicyDir)
+	policies, err := newPolicyManager(ctx, cfg.Policy, logger)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -102,7 +109,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 	}
 	proc, err := processor.NewServer(processor.Options{
 		Scanner:        phi.DefaultScanner(),
-		Policy:         engine,
+		Policy:         policies,
 		Registry:       registry,
 		Keys:           keys,
 		Audit:          auditLog,
@@ -117,9 +124,8 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		auditLog.Close()
 		return nil, err
 	}
-	logger.Info("policy loaded", "dir", cfg.PolicyDir, "revision", engine.Revision())
 	logger.Info("provider registry loaded", "providers", len(registry.Providers))
-	return &service{cfg: cfg, logger: logger, auditLog: auditLog, processor: proc}, nil
+	return &service{cfg: cfg, logger: logger, auditLog: auditLog, processor: proc, policies: policies}, nil
 }
 
 // run serves until ctx is cancelled, then drains requests in flight and
@@ -148,6 +154,26 @@ func (s *service) run(ctx context.Context) error {
 	healthServer := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthServer)
 	adminServer := &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+
+	// The policy manager polls its sources, and reloads at once on SIGHUP,
+	// until shutdown.
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	go s.policies.Run(pollCtx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-pollCtx.Done():
+				return
+			case <-hup:
+				s.logger.Info("SIGHUP received; reloading policy")
+				_ = s.policies.Reload(pollCtx) // failures are logged and kept in the status
+			}
+		}
+	}()
 
 	errc := make(chan error, 2)
 	go func() { errc <- grpcServer.Serve(grpcListener) }()
@@ -198,8 +224,45 @@ func (s *service) adminHandler() http.Handler {
 		case !s.auditLog.Healthy():
 			http.Error(w, "not ready: the audit log rejects writes", http.StatusServiceUnavailable)
 		default:
-			fmt.Fprintln(w, "ready")
+			// A failed policy reload keeps the last good policy serving,
+			// so phigate stays ready and says so here.
+			st := s.policies.Status()
+			fmt.Fprintf(w, "ready\npolicy revision %s\n", st.Active.Revision)
+			if st.Active.LastError != "" {
+				fmt.Fprintf(w, "policy reload failing, serving the last good revision: %s\n", st.Active.LastError)
+			}
 		}
 	})
+	mux.HandleFunc("GET /policy", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("content-type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.policies.Status())
+	})
 	return mux
+}
+
+// newPolicyManager loads the configured bundle, and the shadow bundle if
+// any, with signature verification when configured.
+func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logger) (*policy.Manager, error) {
+	var verify *bundle.VerificationConfig
+	if v := cfg.Verification; v != nil {
+		key, err := os.ReadFile(v.PublicKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading bundle verification key: %w", err)
+		}
+		alg := v.Algorithm
+		if alg == "" {
+			alg = "RS256"
+		}
+		keys := map[string]*bundle.KeyConfig{v.KeyID: {Key: string(key), Algorithm: alg, Scope: v.Scope}}
+		verify = bundle.NewVerificationConfig(keys, v.KeyID, v.Scope, nil)
+	}
+	opts := policy.ManagerOptions{
+		Active:   policy.NewSource(cfg.Bundle, verify),
+		Interval: cfg.PollInterval,
+		Logger:   logger,
+	}
+	if cfg.ShadowBundle != "" {
+		opts.Shadow = policy.NewSource(cfg.ShadowBundle, verify)
+	}
+	return policy.NewManager(ctx, opts)
 }

@@ -5,6 +5,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -207,7 +208,9 @@ func (st *Stack) writePhigateConfig(opts Options, policyDir string, grpcPort, ad
 
 	cfg := fmt.Sprintf(`grpc_address: 127.0.0.1:%d
 admin_address: 127.0.0.1:%d
-policy_dir: %s
+policy:
+  bundle: %s
+  poll_interval: 1s
 providers_file: providers.yaml
 audit:
   file: audit.jsonl
@@ -228,8 +231,20 @@ func policyBundle(opts Options) (string, error) {
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		return "", fmt.Errorf("copying policy bundle: %w", err)
 	}
-	settings := fmt.Sprintf("{\"no_baa_action\": %q}\n", opts.NoBAAAction)
-	if err := os.WriteFile(filepath.Join(dst, "phigate", "settings", "data.json"), []byte(settings), 0o644); err != nil {
+	path := filepath.Join(dst, "phigate", "settings", "data.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var settings map[string]any
+	if err := json.Unmarshal(data, &settings); err != nil {
+		return "", fmt.Errorf("decoding %s: %w", path, err)
+	}
+	settings["no_baa_action"] = opts.NoBAAAction
+	if data, err = json.Marshal(settings); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return "", err
 	}
 	return dst, nil

@@ -1,0 +1,160 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// Engine evaluates one compiled bundle. It is immutable and safe for
+// concurrent use; a reload builds a new Engine.
+type Engine struct {
+	query    rego.PreparedEvalQuery
+	revision string
+	risk     RiskModel
+	source   string
+}
+
+// Compile prepares the decision query over a bundle. source describes
+// where the bundle came from, for logs and status.
+func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, error) {
+	if !slices.ContainsFunc(b.Modules, func(m bundle.ModuleFile) bool { return !strings.HasSuffix(m.Path, "_test.rego") }) {
+		return nil, fmt.Errorf("policy bundle %s has no .rego files", source)
+	}
+	risk, err := riskModelFrom(b.Data)
+	if err != nil {
+		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
+	}
+
+	r := rego.New(rego.Query(Query), rego.ParsedBundle("phigate", b))
+	query, err := r.PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compiling policy bundle %s: %w", source, err)
+	}
+	return &Engine{query: query, revision: revisionOf(b), risk: risk, source: source}, nil
+}
+
+// Load reads and compiles the bundle directory dir, without signature
+// verification. It is what `phigate policy eval` and tests use; the server
+// uses a Manager.
+func Load(ctx context.Context, dir string) (*Engine, error) {
+	src := &DirSource{Path: dir}
+	b, _, err := src.Fetch(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return Compile(ctx, b, src.String())
+}
+
+// Revision identifies the bundle: the revision in its .manifest when it has
+// one, else "sha256:" and a digest of its policy and data, so every audit
+// record can name the exact policy that decided it.
+func (e *Engine) Revision() string { return e.revision }
+
+// Source describes where the bundle came from.
+func (e *Engine) Source() string { return e.source }
+
+// RiskModel returns the bundle's risk weights.
+func (e *Engine) RiskModel() RiskModel { return e.risk }
+
+// revisionOf returns the manifest revision or a digest of the modules and
+// data the engine compiled.
+func revisionOf(b *bundle.Bundle) string {
+	if b.Manifest.Revision != "" {
+		return b.Manifest.Revision
+	}
+	modules := slices.Clone(b.Modules)
+	slices.SortFunc(modules, func(x, y bundle.ModuleFile) int { return strings.Compare(x.Path, y.Path) })
+	h := sha256.New()
+	for _, m := range modules {
+		if strings.HasSuffix(m.Path, "_test.rego") {
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", m.Path, len(m.Raw))
+		h.Write(m.Raw)
+	}
+	data, _ := json.Marshal(b.Data) // maps of JSON values always encode
+	h.Write(data)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ErrUndefined is returned by Decide when the bundle defines no decision
+// for the input.
+var ErrUndefined = errors.New("policy decision is undefined")
+
+// Decide evaluates the bundle for one input. It returns ErrUndefined when
+// the bundle yields no decision and a validation error when the decision
+// does not have the documented shape.
+func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
+	results, err := e.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
+	}
+	if len(results) == 0 || len(results[0].Expressions) == 0 {
+		return Decision{}, ErrUndefined
+	}
+	if len(results) > 1 {
+		return Decision{}, fmt.Errorf("policy returned %d decisions, want one", len(results))
+	}
+
+	raw, err := json.Marshal(results[0].Expressions[0].Value)
+	if err != nil {
+		return Decision{}, fmt.Errorf("encoding policy decision: %w", err)
+	}
+	var d Decision
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Decision{}, fmt.Errorf("invalid policy decision: %w", err)
+	}
+	if err := d.Validate(in.Providers); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// Validate checks a decision against the contract (the rules of
+// schema/decision.schema.json) and the registry.
+func (d Decision) Validate(providers map[string]Provider) error {
+	var errs []error
+	switch d.Action {
+	case ActionAllow, ActionRedact:
+		if _, ok := providers[d.Provider]; !ok {
+			errs = append(errs, fmt.Errorf("decision names unknown provider %q", d.Provider))
+		}
+	case ActionDeny:
+	default:
+		errs = append(errs, fmt.Errorf("decision has invalid action %q: want allow, redact or deny", d.Action))
+	}
+	if d.Action == ActionRedact {
+		if d.Redact == nil || len(d.Redact.Types) == 0 {
+			errs = append(errs, errors.New("redact decision lists no PHI types"))
+		} else if d.Redact.Operator != "mask" {
+			errs = append(errs, fmt.Errorf("redact decision has unsupported operator %q: want mask", d.Redact.Operator))
+		}
+	}
+	if d.Status != 0 && (d.Status < 400 || d.Status > 599) {
+		errs = append(errs, fmt.Errorf("decision has invalid status %d: want 400 to 599", d.Status))
+	}
+	if len(d.Reasons) == 0 {
+		errs = append(errs, errors.New("decision gives no reasons"))
+	}
+	for _, r := range d.Reasons {
+		if r == "" {
+			errs = append(errs, errors.New("decision has an empty reason"))
+			break
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid policy decision: %w", err)
+	}
+	return nil
+}
