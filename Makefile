@@ -29,20 +29,20 @@ $(BIN): FORCE
 
 ## demo: run Envoy + phigate + provider stand-ins and send example requests (CORPUS=DIR replays a corpus)
 demo: setup
-	ENVOY=$(abspath $(ENVOY)) $(GO) run ./test/demo -phigate $(BIN) $(if $(CORPUS),-corpus $(CORPUS))
+	ENVOY=$(abspath $(ENVOY)) $(GO) run ./test/demo -phigate $(BIN) $(if $(CORPUS),-corpus $(CORPUS)) $(DEMO_FLAGS)
 
 ## test: lint, then unit, policy and end-to-end tests (real Envoy)
 test: setup lint
 	$(GO) tool opa test rego/
 	ENVOY=$(abspath $(ENVOY)) PHIGATE_REQUIRE_ENVOY=1 $(GO) test -count=1 ./...
 
-## lint: gofmt, go vet, opa fmt, opa check
+## lint: gofmt, go vet, opa fmt, opa check (typed against the input schema)
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool opa fmt --fail --list rego/
-	$(GO) tool opa check --strict rego/
+	$(GO) tool opa check --strict --schema policy/schema/input.schema.json rego/
 
 clean:
-	rm -rf bin $(VENV)
+	rm -rf bin var $(VENV)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -59,17 +62,28 @@ func startProcessor(t *testing.T, log *memoryLog, maxBody int) extprocv3.Externa
 
 func startProcessorWith(t *testing.T, log *memoryLog, maxBody int, registry string) extprocv3.ExternalProcessorClient {
 	t.Helper()
-	reg, err := provider.Parse([]byte(registry))
+	engine, err := policy.Load(context.Background(), "../rego")
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := policy.Load(context.Background(), "../rego")
+	return startProcessorPolicies(t, log, maxBody, registry, StaticPolicy{Engine: engine})
+}
+
+// shadowPolicies serves an active and a shadow engine.
+type shadowPolicies struct{ active, shadow *policy.Engine }
+
+func (p shadowPolicies) Current() *policy.Engine { return p.active }
+func (p shadowPolicies) Shadow() *policy.Engine  { return p.shadow }
+
+func startProcessorPolicies(t *testing.T, log *memoryLog, maxBody int, registry string, policies Policies) extprocv3.ExternalProcessorClient {
+	t.Helper()
+	reg, err := provider.Parse([]byte(registry))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := NewServer(Options{
 		Scanner:        phi.DefaultScanner(),
-		Policy:         StaticPolicy{Engine: engine},
+		Policy:         policies,
 		Registry:       reg,
 		Keys:           map[string]string{"openai": "key-openai", "openai-baa": "key-baa", "anthropic": "key-anthropic"},
 		Audit:          log,
@@ -360,4 +374,66 @@ func TestStreamedResponseSwitchesMode(t *testing.T) {
 	}
 	stream.CloseSend()
 	_, _ = stream.Recv()
+}
+
+func TestShadowDifferenceRecorded(t *testing.T) {
+	active, err := policy.Load(context.Background(), "../rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	candidate := "package phigate\n\ndecision := {\"action\": \"deny\", \"status\": 403, \"reasons\": [\"candidate denies everything\"]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "policy.rego"), []byte(candidate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shadow, err := policy.Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &memoryLog{}
+	client := startProcessorPolicies(t, log, 1<<20, registryYAML, shadowPolicies{active: active, shadow: shadow})
+
+	_, resp, _ := exchangeRequest(t, client, "/v1/chat/completions", chat("What is metformin?"), nil)
+
+	if resp.GetRequestBody() == nil {
+		t.Fatalf("the shadow policy changed the request: got %v", resp)
+	}
+	var shadowRecords []audit.Record
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		shadowRecords = nil
+		for _, r := range log.all() {
+			if r.Kind == audit.KindShadow {
+				shadowRecords = append(shadowRecords, r)
+			}
+		}
+		if len(shadowRecords) > 0 {
+			break
+		}
+	}
+	if len(shadowRecords) != 1 {
+		t.Fatalf("got %d shadow records, want 1", len(shadowRecords))
+	}
+	rec := shadowRecords[0]
+	if rec.Action != "deny" || rec.PolicyRevision != shadow.Revision() {
+		t.Errorf("shadow record = %+v, want the candidate's deny and revision", rec)
+	}
+}
+
+func TestShadowAgreementNotRecorded(t *testing.T) {
+	active, err := policy.Load(context.Background(), "../rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &memoryLog{}
+	client := startProcessorPolicies(t, log, 1<<20, registryYAML, shadowPolicies{active: active, shadow: active})
+
+	_, _, stream := exchangeRequest(t, client, "/v1/chat/completions", chat("What is metformin?"), nil)
+	stream.CloseSend()
+	time.Sleep(100 * time.Millisecond)
+
+	for _, r := range log.all() {
+		if r.Kind == audit.KindShadow {
+			t.Errorf("shadow record written for an identical decision: %+v", r)
+		}
+	}
 }

@@ -15,7 +15,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return usageError("missing or unknown policy command: want \"phigate policy eval\"")
 	}
 	fs := newFlagSet("policy eval", stderr)
-	dir := fs.String("policy", "rego", "Rego bundle directory")
+	dir := fs.String("policy", "rego", "policy bundle: a directory or a .tar.gz file")
 	inputPath := fs.String("input", "", "JSON input document (the policy's input), or - for standard input")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: phigate policy eval -policy DIR -input FILE")
@@ -40,7 +40,12 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("decoding input document %s: %w", *inputPath, err)
 	}
 
-	engine, err := policy.Load(ctx, *dir)
+	src := policy.NewSource(*dir, nil)
+	b, _, err := src.Fetch(ctx, "")
+	if err != nil {
+		return err
+	}
+	engine, err := policy.Compile(ctx, b, src.String())
 	if err != nil {
 		return err
 	}

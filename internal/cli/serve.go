@@ -46,6 +46,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	cfg, err := config.Load(*configPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: name the configuration file with -config, for example -config etc/phigate.yaml", err)
+	}
 	if err != nil {
 		return err
 	}

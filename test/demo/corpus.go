@@ -20,6 +20,11 @@ import (
 // loadCorpus reads a corpus directory: queries.txt in the clinician-query
 // format, or Synthea FHIR NDJSON files.
 func loadCorpus(dir string) ([]prompt, error) {
+	if info, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("corpus %s: %w", dir, err)
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("corpus %s is not a directory", dir)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "queries.txt")); err == nil {
 		return loadQueries(filepath.Join(dir, "queries.txt"))
 	}
@@ -56,12 +61,14 @@ func loadQueries(path string) ([]prompt, error) {
 		case cur == nil || strings.TrimSpace(line) == "":
 		case inTags:
 			var tag struct {
+				Type  string `json:"identifier_type"`
 				Value string `json:"value"`
 			}
 			if err := json.Unmarshal([]byte(line), &tag); err != nil {
 				return nil, fmt.Errorf("%s: invalid tag line in %s: %w", path, cur.Name, err)
 			}
 			cur.Values = append(cur.Values, tag.Value)
+			cur.Kinds = append(cur.Kinds, tag.Type)
 			cur.Negative = false
 		default:
 			if cur.Text != "" {
@@ -79,7 +86,8 @@ func loadQueries(path string) ([]prompt, error) {
 // loadSynthea turns each clinical note into a summarisation request, with
 // its patient's name, birth date and identifiers as the known PHI values.
 func loadSynthea(dir string) ([]prompt, error) {
-	patients := map[string][]string{}
+	type known struct{ value, kind string }
+	patients := map[string][]known{}
 	err := eachLine(filepath.Join(dir, "Patient.000.ndjson"), func(line []byte) error {
 		var p struct {
 			ID   string `json:"id"`
@@ -95,14 +103,16 @@ func loadSynthea(dir string) ([]prompt, error) {
 		if err := json.Unmarshal(line, &p); err != nil {
 			return err
 		}
-		var values []string
+		var values []known
 		for _, n := range p.Name {
-			values = append(values, n.Family)
-			values = append(values, n.Given...)
+			values = append(values, known{n.Family, "family name"})
+			for _, g := range n.Given {
+				values = append(values, known{g, "given name"})
+			}
 		}
-		values = append(values, p.BirthDate)
+		values = append(values, known{p.BirthDate, "birth date"})
 		for _, id := range p.Identifier {
-			values = append(values, id.Value)
+			values = append(values, known{id.Value, "identifier"})
 		}
 		patients["Patient/"+p.ID] = values
 		return nil
@@ -134,18 +144,18 @@ func loadSynthea(dir string) ([]prompt, error) {
 			return fmt.Errorf("decoding note: %w", err)
 		}
 		text := string(note)
-		var present []string
-		for _, v := range patients[doc.Subject.Reference] {
-			if v != "" && strings.Contains(text, v) {
-				present = append(present, v)
+		p := prompt{
+			Name: fmt.Sprintf("note %d", len(prompts)+1),
+			API:  "openai",
+			Text: "Summarise this clinical note for a handover:\n\n" + text,
+		}
+		for _, k := range patients[doc.Subject.Reference] {
+			if k.value != "" && strings.Contains(text, k.value) {
+				p.Values = append(p.Values, k.value)
+				p.Kinds = append(p.Kinds, k.kind)
 			}
 		}
-		prompts = append(prompts, prompt{
-			Name:   fmt.Sprintf("note %d", len(prompts)+1),
-			API:    "openai",
-			Text:   "Summarise this clinical note for a handover:\n\n" + text,
-			Values: present,
-		})
+		prompts = append(prompts, p)
 		return nil
 	})
 	return prompts, err
@@ -203,14 +213,15 @@ func runCorpus(ctx context.Context, out io.Writer, opts harness.Options, prompts
 		}
 
 		counts := map[string]int{}
+		leakedByKind, valuesByKind := map[string]int{}, map[string]int{}
 		leaked, negativesTouched := 0, 0
 		for _, r := range s.results {
 			counts[r.record.Action+" → "+r.reached]++
-			if r.reached == "openai" {
-				for _, v := range r.prompt.Values {
-					if strings.Contains(string(r.body), v) {
-						leaked++
-					}
+			for i, v := range r.prompt.Values {
+				valuesByKind[r.prompt.Kinds[i]]++
+				if r.reached == "openai" && strings.Contains(string(r.body), v) {
+					leaked++
+					leakedByKind[r.prompt.Kinds[i]]++
 				}
 			}
 			if r.prompt.Negative && (r.record.Action != "allow" || r.reached != "openai") {
@@ -230,7 +241,19 @@ func runCorpus(ctx context.Context, out io.Writer, opts harness.Options, prompts
 		}
 		tw.Flush()
 		fmt.Fprintf(out, "known PHI values that reached openai (no BAA): %d of %d (%.1f%%)\n", leaked, values, pct(leaked, values))
-		fmt.Fprintf(out, "PHI-free requests rerouted or redacted: %d of %d (%.1f%%)\n", negativesTouched, negatives, pct(negativesTouched, negatives))
+		if leaked > 0 {
+			tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "  KIND\tREACHED OPENAI\tOF")
+			for _, k := range slices.Sorted(maps.Keys(valuesByKind)) {
+				fmt.Fprintf(tw, "  %s\t%d\t%d\n", k, leakedByKind[k], valuesByKind[k])
+			}
+			tw.Flush()
+		}
+		if negatives > 0 {
+			fmt.Fprintf(out, "PHI-free requests rerouted or redacted: %d of %d (%.1f%%)\n", negativesTouched, negatives, pct(negativesTouched, negatives))
+		} else {
+			fmt.Fprintln(out, "PHI-free requests: none in this corpus")
+		}
 		if err := s.report(out, keep); err != nil {
 			return err
 		}

@@ -44,8 +44,10 @@ type prompt struct {
 	Text    string `json:"text"`
 	// Raw, when set, is sent as the body verbatim.
 	Raw string `json:"raw"`
-	// Values are PHI values known to be in Text, for leak checks.
+	// Values are PHI values known to be in Text, for leak checks, and
+	// Kinds their kinds, index for index.
 	Values []string `json:"-"`
+	Kinds  []string `json:"-"`
 	// Negative marks a prompt known to hold no PHI.
 	Negative bool `json:"-"`
 }
