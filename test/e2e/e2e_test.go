@@ -17,7 +17,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/test/harness"
@@ -587,5 +589,96 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 	}
 	if got := decisions[ids[4]]; got.Action != "deny" || got.Status != http.StatusForbidden {
 		t.Errorf("marketing request record: action %q status %d; want deny 403", got.Action, got.Status)
+	}
+}
+
+// Editing the bundle under load, including one broken release, must not
+// fail a request: phigate swaps in each good revision and keeps the last
+// good one while a release is broken.
+func TestPolicyReloadUnderLoad(t *testing.T) {
+	st := startStack(t, harness.Options{CopyPolicy: true})
+	policyFile := filepath.Join(st.PolicyDir, "policy.rego")
+	original, err := os.ReadFile(policyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	results := make(chan int, 10_000)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest(http.MethodPost, st.URL+"/v1/chat/completions", bytes.NewReader(openAIChat(phiPrompt, false)))
+				req.Header.Set("content-type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					results <- 0
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				results <- resp.StatusCode
+			}
+		}()
+	}
+
+	releases := [][]byte{
+		append(bytes.Clone(original), "\n# release 2\n"...),
+		[]byte("package phigate\n\ndecision := {\n"), // broken
+		append(bytes.Clone(original), "\n# release 3\n"...),
+	}
+	for _, r := range releases {
+		if err := os.WriteFile(policyFile, r, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond) // phigate polls every second
+	}
+	close(stop)
+	wg.Wait()
+	close(results)
+
+	total, failed := 0, 0
+	for status := range results {
+		total++
+		if status != http.StatusOK {
+			failed++
+		}
+	}
+	if total < 20 {
+		t.Fatalf("only %d requests completed", total)
+	}
+	if failed != 0 {
+		t.Errorf("%d of %d requests failed during policy reloads", failed, total)
+	}
+
+	st.Stop()
+	data, err := os.ReadFile(st.AuditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revisions := map[string]bool{}
+	for line := range bytes.Lines(data) {
+		var rec audit.Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Kind == audit.KindDecision {
+			revisions[rec.PolicyRevision] = true
+		}
+	}
+	if len(revisions) != 3 {
+		t.Errorf("decisions name %d policy revisions, want 3 (the original and two good releases): %v", len(revisions), revisions)
+	}
+	log, _ := os.ReadFile(st.PhigateLog)
+	if !bytes.Contains(log, []byte("policy reload failed; keeping the loaded policy")) {
+		t.Error("phigate did not log the broken release")
 	}
 }

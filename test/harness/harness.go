@@ -48,6 +48,9 @@ type Options struct {
 	// NoBAAProvider leaves the openai-baa provider out of the registry, so
 	// that PHI bound for openai has no BAA-covered alternative.
 	NoBAAProvider bool
+	// CopyPolicy gives phigate its own copy of the bundle, in
+	// Stack.PolicyDir, so a test can change it while phigate runs.
+	CopyPolicy bool
 }
 
 // Stack is a running request path.
@@ -61,6 +64,9 @@ type Stack struct {
 	AdminURL string
 	// AuditPath is phigate's audit log.
 	AuditPath string
+	// PolicyDir is the bundle directory phigate loads and polls every
+	// second.
+	PolicyDir string
 	// PhigateLog and EnvoyLog are the processes' output files.
 	PhigateLog, EnvoyLog string
 
@@ -156,6 +162,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return st, err
 	}
+	st.PolicyDir = policyDir
 	if err := st.writePhigateConfig(opts, policyDir, grpcPort, adminPort); err != nil {
 		return st, err
 	}
@@ -224,12 +231,15 @@ log_level: info
 // a copy with no_baa_action overridden.
 func policyBundle(opts Options) (string, error) {
 	src := filepath.Join(opts.RepoRoot, "rego")
-	if opts.NoBAAAction == "" {
+	if opts.NoBAAAction == "" && !opts.CopyPolicy {
 		return src, nil
 	}
 	dst := filepath.Join(opts.Dir, "rego")
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		return "", fmt.Errorf("copying policy bundle: %w", err)
+	}
+	if opts.NoBAAAction == "" {
+		return dst, nil
 	}
 	path := filepath.Join(dst, "phigate", "settings", "data.json")
 	data, err := os.ReadFile(path)
