@@ -22,7 +22,9 @@ base_settings := data.phigate.settings
 
 tenant_settings := object.get(object.get(base_settings, "tenants", {}), object.get(input.request, "tenant", ""), {})
 
-effective_settings := object.union(base_settings, tenant_settings)
+effective_settings := object.union(base_settings, tenant_settings) if {
+	count(tenant_settings) > 0
+} else := base_settings
 
 # Purpose of use: a verified JWT claim first, then the client's header, then
 # the tenant's or bundle's default.
