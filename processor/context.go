@@ -3,6 +3,7 @@ package processor
 import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/phigate/phigate/phi"
 	"github.com/phigate/phigate/policy"
 )
 
@@ -28,11 +29,11 @@ func jwtClaims(md *corev3.Metadata) map[string]any {
 }
 
 // addHealthContext adds the health information found in text to h.
-//
-// TODO: count ICD-10-CM and CPT codes, medications and diagnoses once the
-// phi package reports them; until then Present stays false and the risk
-// score has no health context part.
 func addHealthContext(h *policy.HealthContext, text string) {
-	_ = text
+	found := phi.DetectHealthContext(text)
+	h.ICD10Codes += found.ICD10
+	h.CPTCodes += found.CPT
+	h.Medications += found.Medications
+	h.Diagnoses += found.Diagnoses
 	h.Present = h.ICD10Codes+h.CPTCodes+h.Medications+h.Diagnoses > 0
 }
