@@ -40,7 +40,9 @@ type Record struct {
 	Time      string `json:"time"`
 	RequestID string `json:"request_id"`
 
-	Tenant            string `json:"tenant,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	// User is the subject of the verified JWT, when Envoy forwarded one.
+	User              string `json:"user,omitempty"`
 	Purpose           string `json:"purpose,omitempty"`
 	API               string `json:"api,omitempty"`
 	Path              string `json:"path,omitempty"`

@@ -24,6 +24,20 @@ type Bootstrap struct {
 	PhigateHost      string
 	PhigatePort      int
 	Providers        []Cluster
+	// JWT, when set, adds Envoy's jwt_authn filter in front of ext_proc.
+	JWT *JWT
+}
+
+// JWT configures verification of callers' tokens. Requests without a token
+// pass; requests with an invalid one get 401 from Envoy.
+type JWT struct {
+	Issuer string
+	// JWKS is the JSON Web Key Set that signatures must verify against.
+	// It must not contain single quotes.
+	JWKS string
+	// Header carries the token, so that it does not collide with the
+	// vendor API key in Authorization; Envoy removes it after checking.
+	Header string
 }
 
 // Cluster is one provider's upstream.

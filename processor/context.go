@@ -37,3 +37,10 @@ func addHealthContext(h *policy.HealthContext, text string) {
 	h.Diagnoses += found.Diagnoses
 	h.Present = h.ICD10Codes+h.CPTCodes+h.Medications+h.Diagnoses > 0
 }
+
+// claimString returns a string claim, or "" when it is absent or not a
+// string.
+func claimString(claims map[string]any, name string) string {
+	s, _ := claims[name].(string)
+	return s
+}

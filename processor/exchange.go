@@ -234,6 +234,7 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		Kind:              audit.KindDecision,
 		RequestID:         ex.id,
 		Tenant:            ex.tenant,
+		User:              claimString(ex.claims, "sub"),
 		Purpose:           ex.purpose,
 		API:               string(ex.api),
 		Path:              pathOnly(ex.path),

@@ -51,6 +51,8 @@ type Options struct {
 	// CopyPolicy gives phigate its own copy of the bundle, in
 	// Stack.PolicyDir, so a test can change it while phigate runs.
 	CopyPolicy bool
+	// JWT, when set, puts Envoy's jwt_authn filter in front of phigate.
+	JWT *envoy.JWT
 }
 
 // Stack is a running request path.
@@ -187,6 +189,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 		PhigateHost:      "127.0.0.1",
 		PhigatePort:      grpcPort,
 		Providers:        clusters,
+		JWT:              opts.JWT,
 	}
 	st.URL = fmt.Sprintf("http://127.0.0.1:%d", envoyPort)
 	if err := st.startEnvoy(ctx, opts, bootstrap); err != nil {
