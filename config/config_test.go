@@ -238,3 +238,58 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadPolicySources(t *testing.T) {
+	dir := t.TempDir()
+	body := `policy:
+  bundle: https://bundles.example.test/phigate.tar.gz
+  poll_interval: 1m
+  shadow_bundle: candidate
+  verification:
+    public_key_file: keys/bundle.pem
+    key_id: release
+`
+	path := filepath.Join(dir, "phigate.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	checks := []struct {
+		name, got, want string
+	}{
+		{"URL bundle kept as is", cfg.Policy.Bundle, "https://bundles.example.test/phigate.tar.gz"},
+		{"shadow bundle resolved", cfg.Policy.ShadowBundle, filepath.Join(dir, "candidate")},
+		{"key file resolved", cfg.Policy.Verification.PublicKeyFile, filepath.Join(dir, "keys", "bundle.pem")},
+		{"key id", cfg.Policy.Verification.KeyID, "release"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if cfg.Policy.PollInterval != time.Minute {
+		t.Errorf("PollInterval = %s, want 1m", cfg.Policy.PollInterval)
+	}
+}
+
+func TestValidatePolicyVerification(t *testing.T) {
+	cfg := Default()
+	cfg.Policy.PollInterval = -time.Second
+	cfg.Policy.Verification = &Verification{Algorithm: "none"}
+
+	err := cfg.Validate()
+
+	if err == nil {
+		t.Fatal("Validate accepted an incomplete verification block")
+	}
+	for _, want := range []string{"policy.poll_interval", "public_key_file: missing", "key_id: missing", `unsupported algorithm "none"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
