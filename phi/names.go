@@ -1,23 +1,37 @@
 package phi
 
-// NameDetector finds personal names in two shapes.
+// NameDetector finds personal names of patients and their relatives.
 //
-// After a cue ("Patient", "Pt.", "patient name:", "Name:", "named", and
-// the titles "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr" with or without a
-// period) it reports one to three capitalized words or initials: "Jane
-// Roe", "O'Brien", "Smith-Jones", "Anna S.", "A. Smith". The cue itself is
-// not part of the span. After a title a lone initial counts ("Mr. W."),
-// after "Patient" it does not, because "Patient A" labels a study subject.
+// The cues are "Patient", "Pt.", "patient name:", "Name:", "named", the
+// titles "Mr", "Mrs", "Ms", "Miss", "Mx" with or without a period, and
+// relatives such as "wife" or "daughter". After a cue it reports one to
+// three capitalized words or initials: "Jane Roe", "O'Brien",
+// "Smith-Jones", "Anna S.", "A. Smith". The cue itself is not part of the span. After a
+// title a lone initial counts ("Mr. W."), after "Patient" it does not,
+// because "Patient A" labels a study subject. After a cue a lowercase
+// given name from the name list counts too ("pt john roe").
 //
-// Anywhere else it reports a capitalized word followed by an initial and a
-// period ("Anna S."), the way clinical text shortens a patient's name, and
-// a capitalized word right after that ("Jane A. Doe").
+// Without a cue it reports:
+//   - a word and an initial with its period ("Anna S."), and a
+//     capitalized word right after that ("Jane A. Doe");
+//   - a given name from the US Census list followed by a surname or given
+//     name from the lists ("Mary Johnson"), an optional middle name, or
+//     an initial without a period ("John D");
+//   - a known given name alone where punctuation sets it apart ("female,
+//     Anna, seen", "John's notes"), if the name is frequent and is not
+//     also an English word;
+//   - Synthea-style tokens, a capitalized word with a numeric suffix
+//     ("Sumiko254 Larue605"), when the letters form a listed name or two
+//     such tokens stand together.
 //
-// Words in nameStopWords are never names, so "Patient is", "Pt With", "Dr.
-// Office" and "Vitamin D." are not reported.
+// Words that are also common English words ("Will", "Grace", "Brown")
+// count only next to an unambiguous name or after a cue, and words in
+// nameStopWords or notNameWords (eponyms such as "Parkinson", months,
+// drug brands) count only after a cue. A candidate followed by a word such
+// as "disease", "syndrome" or "score" is an eponym, not a person.
 //
-// NOTE: full names with no cue ("a 60-year-old male, Jane Roe, who") are
-// not found. That needs a list of given names, which this package lacks.
+// Names after "Dr", "Doctor" or before a credential ("MD", "RN") are left
+// to ClinicianNameDetector, so that policy can tell the two apart.
 type NameDetector struct{}
 
 // Name returns "name".
@@ -25,10 +39,14 @@ func (NameDetector) Name() string { return "name" }
 
 // Confidence by cue: a "Name:" label is explicit, a title nearly so.
 const (
-	confNameLabel   = confContext
-	confNameTitle   = 0.9
-	confNamePatient = confHigh
-	confNameInitial = 0.8
+	confNameLabel    = confContext
+	confNameTitle    = 0.9
+	confNamePatient  = confHigh
+	confNameInitial  = 0.8
+	confNameRelative = 0.8
+	confNameList     = 0.8
+	confNameSuffix   = 0.75
+	confNameSingle   = 0.6
 )
 
 // Detect appends the names in text to dst.
@@ -37,28 +55,216 @@ func (d NameDetector) Detect(text string, dst []Finding) []Finding {
 		if !isLetter(text[i]) {
 			continue
 		}
-		if i > 0 && isLetter(text[i-1]) {
+		if i > 0 && isAlnum(text[i-1]) {
 			i = wordEnd(text, i) - 1
 			continue
 		}
 		w := wordEnd(text, i)
 
 		if after, conf, title := nameCue(text, i, w); after >= 0 {
-			if end := nameEnd(text, after, title); end > after {
-				dst = append(dst, Finding{Type: TypeName, Start: after, End: end, Confidence: conf, Detector: d.Name()})
+			end := nameEnd(text, after, title)
+			if end == after && conf < confNameLabel {
+				end = lowercaseNameEnd(text, after)
+			}
+			if end > after {
+				if !clinicianContext(text, after, end) {
+					dst = append(dst, Finding{Type: TypeName, Start: after, End: end, Confidence: conf, Detector: d.Name()})
+				}
 				i = end - 1
 				continue
 			}
 		}
 
-		if end := initialNameEnd(text, i, w); end > 0 {
-			dst = append(dst, Finding{Type: TypeName, Start: i, End: end, Confidence: confNameInitial, Detector: d.Name()})
+		if !isUpper(text[i]) {
+			i = w - 1
+			continue
+		}
+		end, conf := initialNameEnd(text, i, w), confNameInitial
+		if end < 0 {
+			end, conf = listNameEnd(text, i)
+		}
+		if end > 0 {
+			if !clinicianContext(text, i, end) {
+				dst = append(dst, Finding{Type: TypeName, Start: i, End: end, Confidence: conf, Detector: d.Name()})
+			}
 			i = end - 1
 			continue
 		}
 		i = w - 1
 	}
 	return dst
+}
+
+// ClinicianNameDetector finds the names of clinicians: after "Dr", "Dr."
+// or "Doctor", and before a credential such as "MD", "DO", "NP", "PA-C"
+// or "RN" ("Jane Roe, MD"). It reports them as TypeName under its own
+// detector name, because a clinician's name is PHI only in some contexts
+// and policy may treat it apart.
+type ClinicianNameDetector struct{}
+
+// Name returns "name_clinician".
+func (ClinicianNameDetector) Name() string { return "name_clinician" }
+
+// Detect appends the clinician names in text to dst.
+func (d ClinicianNameDetector) Detect(text string, dst []Finding) []Finding {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if !isUpper(c) || (i > 0 && isAlnum(text[i-1])) {
+			continue
+		}
+		if c != 'D' && !isCredentialStart(c) {
+			continue
+		}
+		w := wordEnd(text, i)
+		if after := doctorCue(text, i, w); after >= 0 {
+			if end := nameEnd(text, after, true); end > after {
+				dst = append(dst, Finding{Type: TypeName, Start: after, End: end, Confidence: confNameTitle, Detector: d.Name()})
+				i = end - 1
+				continue
+			}
+		}
+		if isCredential(text, i) {
+			if start := nameStartBefore(text, i); start >= 0 {
+				end := credentialNameEnd(text, start, i)
+				dst = append(dst, Finding{Type: TypeName, Start: start, End: end, Confidence: confNameTitle, Detector: d.Name()})
+			}
+		}
+		i = w - 1
+	}
+	return dst
+}
+
+// doctorCue returns where a name starts after "Dr", "Dr." or "Doctor" at
+// text[i:w], or -1. "Oak Dr" ends a street name and is not a cue.
+func doctorCue(text string, i, w int) int {
+	word := text[i:w]
+	if word != "Dr" && word != "DR" && word != "Doctor" {
+		return -1
+	}
+	if word == "Dr" && i >= 2 && text[i-1] == ' ' && isLetter(text[i-2]) {
+		k := i - 2
+		for k > 0 && isLetter(text[k-1]) {
+			k--
+		}
+		if isUpper(text[k]) {
+			return -1
+		}
+	}
+	j := w
+	if j < len(text) && text[j] == '.' && word != "Doctor" {
+		j++
+	}
+	k := skipSpaces(text, j)
+	if k == j || k-j > 2 {
+		return -1
+	}
+	return k
+}
+
+// isCredentialStart reports whether c can open a credential.
+func isCredentialStart(c byte) bool {
+	switch c {
+	case 'M', 'D', 'N', 'F', 'A', 'P', 'R', 'L', 'C', 'O':
+		return true
+	}
+	return false
+}
+
+// isCredential reports whether a degree or licence written after a
+// clinician's name ("MD", "M.D.", "DO", "NP", "PA-C", "RN") starts at i as
+// a whole word and follows ", " or " " after a letter or period.
+func isCredential(text string, i int) bool {
+	if i < 2 || text[i-1] != ' ' || !isLetter(text[i-2]) && text[i-2] != ',' && text[i-2] != '.' {
+		return false
+	}
+	end := i
+	for end < len(text) && end-i < 8 && (isLetter(text[end]) || text[end] == '.' || text[end] == '-') {
+		end++
+	}
+	for end > i && text[end-1] == '.' && (end-i != 4 || text[i+1] != '.') {
+		end--
+	}
+	if end < len(text) && isAlnum(text[end]) {
+		return false
+	}
+	switch text[i:end] {
+	case "MD", "M.D.", "DO", "D.O.", "NP", "FNP", "DNP", "APRN", "PA-C", "PA",
+		"RN", "LPN", "CNM", "CRNA", "DDS", "DMD", "PharmD", "PhD", "MBBS",
+		"DPM", "OD", "FACP", "FACC", "FACS", "LCSW":
+		return true
+	}
+	return false
+}
+
+// nameStartBefore returns the start of a name of one to three capitalized
+// words or initials that ends just before the credential at i ("Jane Roe,
+// MD"), or -1.
+func nameStartBefore(text string, i int) int {
+	j := i - 1
+	if j > 0 && text[j-1] == ',' {
+		j--
+	}
+	start := -1
+	for parts := 0; parts < 3 && j > 0; parts++ {
+		k := j
+		if text[k-1] == '.' {
+			k--
+		}
+		e := k
+		for k > 0 && (isLetter(text[k-1]) || text[k-1] == '\'' || text[k-1] == '-') {
+			k--
+		}
+		if k == e || !isUpper(text[k]) {
+			break
+		}
+		if e-k > 1 && !isNameWord(text[k:e]) {
+			break
+		}
+		start = k
+		if k < 2 || text[k-1] != ' ' || !isLetter(text[k-2]) && text[k-2] != '.' {
+			break
+		}
+		j = k - 1
+	}
+	return start
+}
+
+// credentialNameEnd returns the end of the name that starts at start and
+// runs up to the credential at i, without the separator.
+func credentialNameEnd(text string, start, i int) int {
+	end := i - 1
+	for end > start && (text[end-1] == ',' || text[end-1] == ' ') {
+		end--
+	}
+	return end
+}
+
+// clinicianContext reports whether the name text[start:end] follows a
+// doctor cue or precedes a credential, which makes it a clinician's name.
+func clinicianContext(text string, start, end int) bool {
+	j := start
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	if j > 0 && text[j-1] == '.' {
+		j--
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	if k < j && doctorCue(text, k, j) >= 0 {
+		return true
+	}
+
+	e := end
+	if e < len(text) && text[e] == ',' {
+		e++
+	}
+	if e < len(text) && text[e] == ' ' {
+		return isCredential(text, e+1)
+	}
+	return false
 }
 
 // nameCue checks whether the word text[i:w] is a name cue. It returns where
@@ -68,17 +274,7 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 	word := text[i:w]
 	j := w
 	switch word {
-	case "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr":
-		// "Oak Dr" ends a street name, not a title.
-		if word == "Dr" && i >= 2 && text[i-1] == ' ' && isLetter(text[i-2]) {
-			k := i - 2
-			for k > 0 && isLetter(text[k-1]) {
-				k--
-			}
-			if isUpper(text[k]) {
-				return -1, 0, false
-			}
-		}
+	case "Mr", "Mrs", "Ms", "Miss", "Mx":
 		if j < len(text) && text[j] == '.' {
 			j++
 		}
@@ -106,7 +302,17 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 	case "named":
 		conf = confNamePatient
 	default:
-		return -1, 0, false
+		if len(word) < 3 || len(word) > 13 || !inWordSet(relativeCues, word) {
+			return -1, 0, false
+		}
+		if j < len(text) && text[j] == ',' {
+			j++
+		}
+		k := skipSpaces(text, j)
+		if k == j || k >= len(text) || !lookupWord(text[k:nameWordEnd(text, k)]).isFirst() {
+			return -1, 0, false
+		}
+		conf = confNameRelative
 	}
 
 	k := skipSpaces(text, j)
@@ -240,7 +446,10 @@ func isNameWord(word string) bool {
 // checks.
 func isNameStopWord(word string) bool {
 	var buf [16]byte
-	if len(word) > len(buf) {
+	if len(word) > len(buf) || len(word) == 0 || !isLetter(word[0]) {
+		return false
+	}
+	if nameStopLengths[lower(word[0])-'a']&(1<<len(word)) == 0 {
 		return false
 	}
 	for i := 0; i < len(word); i++ {
@@ -249,6 +458,15 @@ func isNameStopWord(word string) bool {
 	_, stop := nameStopWords[string(buf[:len(word)])]
 	return stop
 }
+
+// nameStopLengths filters lookups in nameStopWords the way wordSet does:
+// bit n of entry c is set when a stop word of length n starts with c.
+var nameStopLengths = func() (lengths [26]uint32) {
+	for w := range nameStopWords {
+		lengths[w[0]-'a'] |= 1 << len(w)
+	}
+	return lengths
+}()
 
 // nameStopWords are capitalized words that follow a name cue or precede an
 // initial without being a name: verbs and function words ("Patient is"),
@@ -311,3 +529,245 @@ var nameStopWords = func() map[string]struct{} {
 	}
 	return m
 }()
+
+// relativeCues are words for relatives and carers that often precede a
+// name ("his wife Mary", "daughter, Anna S."). After one of them only a
+// listed given name starts a name.
+var relativeCues = newWordSet(
+	"son", "daughter", "wife", "husband", "mother", "father", "brother",
+	"sister", "spouse", "partner", "fiance", "fiancee", "grandson",
+	"granddaughter", "grandmother", "grandfather", "caregiver", "guardian",
+	"niece", "nephew", "aunt", "uncle", "cousin", "mom", "dad",
+)
+
+// lowercaseNameEnd returns the end of a lowercase name after a cue ("pt
+// john roe", "pt john r"), or i. The first word must be a listed given
+// name that is not also an English word; a listed surname or a single
+// letter may follow.
+func lowercaseNameEnd(text string, i int) int {
+	if i >= len(text) || !isLower(text[i]) {
+		return i
+	}
+	w := wordEnd(text, i)
+	e := lookupWord(text[i:w])
+	if !e.isFirst() || e.common || isNameStopWord(text[i:w]) || inWordSet(notNameWords, text[i:w]) {
+		return i
+	}
+	end := w
+	if end+1 < len(text) && text[end] == ' ' && isLower(text[end+1]) {
+		w2 := wordEnd(text, end+1)
+		e2 := lookupWord(text[end+1 : w2])
+		if w2 == end+2 || e2.isLast() && !isNameStopWord(text[end+1:w2]) {
+			end = w2
+		}
+	}
+	return end
+}
+
+// nameToken is one capitalized word of a candidate name, with the lexicon
+// entry of its letters. A Synthea-style numeric suffix ("Larue605") is part
+// of the token and sets digits.
+type nameToken struct {
+	end    int
+	word   string
+	digits bool
+}
+
+// entry returns the lexicon entry of the token's letters.
+func (t nameToken) entry() lexEntry { return lookupWord(t.word) }
+
+// nameTokenAt reads a capitalized name word at i. It returns ok false for
+// acronyms, stop words, eponyms and other words in notNameWords.
+func nameTokenAt(text string, i int) (tok nameToken, ok bool) {
+	if i >= len(text) || !isUpper(text[i]) {
+		return tok, false
+	}
+	w := nameWordEnd(text, i)
+	word := text[i:w]
+	tok.end = w
+	if n := digitsAt(text, w); n > 0 {
+		// A numeric suffix marks a generated name, so English words such
+		// as "An" or "Will" count.
+		if n > 4 || w+n < len(text) && isLetter(text[w+n]) || w-i < 2 || isAcronym(word) {
+			return tok, false
+		}
+		tok.end, tok.digits = w+n, true
+	} else if !isNameWord(word) || inWordSet(notNameWords, word) {
+		return tok, false
+	}
+	tok.word = word
+	return tok, true
+}
+
+// listNameEnd returns the end of a name without a cue that starts with
+// the capitalized word at i, and its confidence, or -1.
+func listNameEnd(text string, i int) (int, float64) {
+	first, ok := nameTokenAt(text, i)
+	if !ok {
+		return -1, 0
+	}
+	if first.digits {
+		return suffixNameEnd(text, i, first)
+	}
+	// The small given-name filter rejects most capitalized words before
+	// the large lexicon map is read.
+	if !mayBeFirstName(first.word) {
+		return -1, 0
+	}
+	e := first.entry()
+	if !e.isFirst() {
+		return -1, 0
+	}
+	initial := sentenceStart(text, i)
+
+	next := first.end + 1
+	if next < len(text) && text[first.end] == ' ' && isUpper(text[next]) {
+		// "John D": a given name and a bare initial.
+		if (next+1 == len(text) || isNameTerminator(text[next+1]) && text[next+1] != '\'') && !e.common {
+			return next + 1, confNameList
+		}
+		if second, ok := nameTokenAt(text, next); ok && !second.digits {
+			end, conf := pairNameEnd(text, first, second, initial)
+			if end > 0 && !eponymAfter(text, end) {
+				return end, conf
+			}
+		}
+	}
+	if end := singleNameEnd(text, i, first, initial); end > 0 {
+		return end, confNameSingle
+	}
+	return -1, 0
+}
+
+// pairNameEnd judges "Given Surname" and "Given Middle Surname" from the
+// lists, or returns -1. Two words that are both common English words
+// ("Will Young") are not enough, and neither is a common word opening a
+// sentence.
+func pairNameEnd(text string, first, second nameToken, initial bool) (int, float64) {
+	e1, e2 := first.entry(), second.entry()
+	if e1.common && (e2.common || initial) {
+		return -1, 0
+	}
+	if second.end+1 < len(text) && text[second.end] == ' ' && e2.isFirst() {
+		if third, ok := nameTokenAt(text, second.end+1); ok && !third.digits && third.entry().isLast() && !third.entry().common {
+			return third.end, confNameList
+		}
+	}
+	switch {
+	case e2.isName():
+		return second.end, confNameList
+	case !e1.common && !initial && e1.firstRank <= 1500 && e2.cityRank == 0:
+		// An unlisted surname after a frequent given name.
+		return second.end, confNameSingle
+	}
+	return -1, 0
+}
+
+// singleNameEnd returns the end of a given name that stands alone between
+// punctuation or after a preposition ("female, Anna, seen", "John's
+// notes"), or -1. The name must be frequent, not an English word, not a
+// town and not open a sentence.
+func singleNameEnd(text string, i int, tok nameToken, initial bool) int {
+	e := tok.entry()
+	if initial || e.common || e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
+		return -1
+	}
+	end := tok.end
+	switch {
+	case end == len(text):
+	case text[end] == ',' || text[end] == ')' || text[end] == ';':
+	case text[end] == '\'' || hasPrefixFold(text, end, "\u2019"):
+	default:
+		return -1
+	}
+	if afterSaint(text, i) || eponymAfter(text, end) {
+		return -1
+	}
+	j := i
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	if j > 0 && (text[j-1] == ',' || text[j-1] == '(') {
+		return end
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	if inWordSet(singleNameCues, text[k:j]) {
+		return end
+	}
+	return -1
+}
+
+// singleNameCues are words after which a lone given name is read as a
+// person: "like Anna,", "for John's".
+var singleNameCues = newWordSet("like", "for", "in", "of", "to", "with", "and", "by", "about", "as", "review")
+
+// suffixNameEnd returns the end of a run of Synthea-style name tokens
+// ("Sumiko254 Larue605") starting with tok at i, or -1. One token alone
+// counts only if its letters are a listed name.
+func suffixNameEnd(text string, i int, tok nameToken) (int, float64) {
+	end, n := tok.end, 1
+	for n < 4 && end+1 < len(text) && text[end] == ' ' {
+		next, ok := nameTokenAt(text, end+1)
+		if !ok || !next.digits {
+			break
+		}
+		end = next.end
+		n++
+	}
+	if n == 1 && !tok.entry().isName() {
+		return -1, 0
+	}
+	return end, confNameSuffix
+}
+
+// eponymAfter reports whether the word after end makes the name before it
+// an eponym ("Stevens Johnson syndrome", "Wells score").
+func eponymAfter(text string, end int) bool {
+	j := end
+	if j+1 < len(text) && text[j] == '\'' && text[j+1] == 's' {
+		j += 2
+	}
+	if j >= len(text) || text[j] != ' ' {
+		return false
+	}
+	w := wordEnd(text, j+1)
+	return inWordSet(eponymFollowers, text[j+1:w])
+}
+
+// sentenceStart reports whether the word at i opens a sentence, a line or
+// a list item, where capitalization says nothing about names.
+func sentenceStart(text string, i int) bool {
+	j := i
+	for j > 0 && (text[j-1] == ' ' || text[j-1] == '\t') {
+		j--
+	}
+	if j == 0 {
+		return true
+	}
+	switch text[j-1] {
+	case '.', '!', '?', '\n', '\r', ':', '-', '*', '"', '#':
+		return true
+	}
+	return false
+}
+
+// afterSaint reports whether the word at i follows "St.", "Saint", "Mt."
+// or "Mount", which makes it part of a place name ("St. Mary's").
+func afterSaint(text string, i int) bool {
+	j := i
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	if j > 0 && text[j-1] == '.' {
+		j--
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	word := text[k:j]
+	return word == "St" || word == "Saint" || word == "Mt" || word == "Mount" || word == "Ste"
+}

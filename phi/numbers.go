@@ -46,10 +46,15 @@ func (d SSNDetector) Detect(text string, dst []Finding) []Finding {
 			end = start + 9
 		}
 		if end < 0 || !digitEnd(text, end) {
+			if splitEnd := splitSSNEnd(text, start); splitEnd > 0 {
+				dst = append(dst, Finding{Type: TypeSSN, Start: start, End: splitEnd, Confidence: confHigh, Detector: d.Name()})
+				i = splitEnd - 1
+			}
 			continue
 		}
 
 		valid := area != "000" && area != "666" && group != "00" && serial != "0000"
+		issuable := ssnIssuable(atoi(area), atoi(group), atoi(serial))
 		labelled := cueBefore(text, start, cueWindow, ssnCues) >= 0
 		var conf float64
 		switch {
@@ -59,7 +64,7 @@ func (d SSNDetector) Detect(text string, dst []Finding) []Finding {
 			conf = confMedium
 		case !valid || sep == 0:
 			continue
-		case sep == '-':
+		case sep == '-' && issuable:
 			conf = confHigh
 		default:
 			conf = confMedium
@@ -106,6 +111,10 @@ func (d PhoneDetector) Detect(text string, dst []Finding) []Finding {
 
 		end, bare, valid, spaced := parsePhone(text, i)
 		if end < 0 {
+			if splitEnd, typ := splitPhoneEnd(text, i); splitEnd > 0 {
+				dst = append(dst, Finding{Type: typ, Start: i, End: splitEnd, Confidence: confHigh, Detector: d.Name()})
+				i = splitEnd - 1
+			}
 			continue
 		}
 		cue := cueBefore(text, i, cueWindow+10, phoneCues)
@@ -133,6 +142,74 @@ func (d PhoneDetector) Detect(text string, dst []Finding) []Finding {
 }
 
 func isPhoneSep(c byte) bool { return c == '-' || c == '.' || c == ' ' }
+
+// splitPhoneEnd returns the end and type of a phone or fax number at i
+// whose digits are split into irregular groups ("5 5 5 1 2 3 4 5 6 7",
+// "55 51 23 45 67") after a phone cue, or end -1. Ten digits, or eleven
+// starting with 1, are required.
+func splitPhoneEnd(text string, i int) (int, Type) {
+	if !isDigit(text[i]) {
+		return -1, ""
+	}
+	end, digits, groups := splitDigits(text, i, 11)
+	if groups < 3 || (digits != 10 && (digits != 11 || text[i] != '1')) {
+		return -1, ""
+	}
+	cue := cueBefore(text, i, cueWindow+10, phoneCues)
+	if cue < 0 {
+		return -1, ""
+	}
+	if cue == faxCue {
+		return end, TypeFax
+	}
+	return end, TypePhone
+}
+
+// splitSSNEnd returns the end of an SSN whose nine digits are split into
+// irregular groups ("9 9 9 1 2 3 4 5 6", "99-912-3456") at i after an SSN
+// cue, or -1.
+func splitSSNEnd(text string, i int) int {
+	end, digits, groups := splitDigits(text, i, 9)
+	if digits != 9 || groups < 3 || cueBefore(text, i, cueWindow, ssnCues) < 0 {
+		return -1
+	}
+	return end
+}
+
+// splitDigits reads groups of one to four digits starting at i, separated
+// by runs of at most three spaces, dashes or dots, and returns the end of
+// the last group, the number of digits and the number of groups. It stops
+// once more than maxDigits digits are read and then returns end -1, as it
+// does when the groups do not end a number.
+func splitDigits(text string, i, maxDigits int) (end, digits, groups int) {
+	j := i
+	for {
+		n := digitsAt(text, j)
+		if n == 0 || n > 4 {
+			return -1, 0, 0
+		}
+		digits += n
+		groups++
+		j += n
+		end = j
+		if digits > maxDigits {
+			return -1, 0, 0
+		}
+
+		k := j
+		for k < len(text) && k-j < 3 && isPhoneSep(text[k]) {
+			k++
+		}
+		if k == j || k >= len(text) || !isDigit(text[k]) {
+			break
+		}
+		j = k
+	}
+	if !digitEnd(text, end) {
+		return -1, 0, 0
+	}
+	return end, digits, groups
+}
 
 // parsePhone parses a NANP number starting at i and returns its end, or -1.
 // bare reports ten digits with no separators and no "+1" prefix. valid
@@ -175,7 +252,7 @@ func parsePhone(text string, i int) (end int, bare, valid, spaced bool) {
 		if !digitEnd(text, end) {
 			return -1, false, false, false
 		}
-		return end, !plus, nanpValid(text[j], text[j+3]), false
+		return end, !plus, nanpValid(text[j:j+3], text[j+3:j+6]), false
 	case digitsAt(text, j) == 3 && j+3 < len(text) && isPhoneSep(text[j+3]):
 		spaced = text[j+3] == ' '
 		j += 4
@@ -197,14 +274,8 @@ func parsePhone(text string, i int) (end int, bare, valid, spaced bool) {
 		return -1, false, false, false
 	}
 	j = extensionEnd(text, j)
-	valid = nanpValid(text[areaStart], text[exchangeStart])
+	valid = nanpValid(text[areaStart:areaStart+3], text[exchangeStart:exchangeStart+3])
 	return j, false, valid, spaced
-}
-
-// nanpValid reports whether an area code and an exchange with these first
-// digits both start with 2-9, as the NANP requires.
-func nanpValid(areaFirst, exchangeFirst byte) bool {
-	return areaFirst >= '2' && exchangeFirst >= '2'
 }
 
 // extensionEnd returns the end of an extension such as " x123" or

@@ -39,6 +39,13 @@ const (
 	TypeLicense   Type = "LICENSE"
 	TypeNPI       Type = "NPI"
 	TypeOtherID   Type = "OTHER_ID"
+
+	// TypeVehicleID is a vehicle identifier: a VIN or a licence plate.
+	TypeVehicleID Type = "VEHICLE_ID"
+	// TypeDeviceID is a device identifier or serial number: a serial
+	// number after a label, a GS1 unique device identifier, an IMEI or a
+	// MAC address.
+	TypeDeviceID Type = "DEVICE_ID"
 )
 
 // Finding is one span of text that a detector judged to be PHI.
@@ -73,6 +80,13 @@ type Scanner struct {
 	detectors []Detector
 }
 
+// originalTextDetector is implemented by detectors that must read the
+// text exactly as given, such as FHIRDetector, which parses JSON whose
+// escapes normalization would decode.
+type originalTextDetector interface {
+	scansOriginalText()
+}
+
 // NewScanner returns a Scanner that runs the given detectors in order.
 func NewScanner(detectors ...Detector) *Scanner {
 	return &Scanner{detectors: slices.Clone(detectors)}
@@ -80,10 +94,34 @@ func NewScanner(detectors ...Detector) *Scanner {
 
 // Scan returns the PHI spans in text, sorted by Start and non-overlapping
 // (see Resolve for the rule that picks between overlapping findings).
+//
+// Detectors read a normalized view of text in which look-alike digits and
+// letters, Unicode dashes and spaces, invisible characters and JSON
+// escapes are folded (see normalize). Each finding is mapped back to the
+// original bytes, from the first byte of the first character it covers to
+// the last byte of the last one. Text that is ASCII without backslashes
+// is scanned as it is.
 func (s *Scanner) Scan(text string) []Finding {
+	view := normalize(text)
+	scanned := text
+	if view != nil {
+		scanned = view.text
+	}
+
 	var found []Finding
 	for _, d := range s.detectors {
-		found = d.Detect(text, found)
+		if _, ok := d.(originalTextDetector); !ok {
+			found = d.Detect(scanned, found)
+		}
+	}
+	if view != nil {
+		view.mapFindings(found)
+	}
+
+	for _, d := range s.detectors {
+		if _, ok := d.(originalTextDetector); ok {
+			found = d.Detect(text, found)
+		}
 	}
 	return Resolve(found)
 }

@@ -9,10 +9,15 @@ var defaultScanner = NewScanner(
 	DateDetector{},
 	IdentifierDetector{},
 	NameDetector{},
+	ClinicianNameDetector{},
 	AddressDetector{},
+	LocationDetector{},
+	AgeDetector{},
 	ZIPDetector{},
 	URLDetector{},
 	IPDetector{},
+	CodedIDDetector{},
+	FHIRDetector{},
 )
 
 // DefaultScanner returns the shared Scanner that runs every detector of

@@ -1,0 +1,531 @@
+package phi
+
+// LocationDetector finds facilities, towns and counties, which HIPAA Safe
+// Harbor counts as geographic subdivisions smaller than a state. It reads
+// each run of capitalized words (with "of", "and", "&", possessives and
+// the abbreviations "St.", "Mt." inside) as a place phrase and reports it
+// as TypeLocation when:
+//
+//   - a word of it names a kind of facility: "Methodist Hospital", "Elm
+//     Clinic", "UCLA Medical Center", "Mass General", "Greenfield Senior
+//     Center", "Stanford Health Care", or a trailing lowercase "clinic" or
+//     "hospital" ("our New York clinic");
+//   - it starts with "St.", "Saint", "Mt." or "Mount" ("St. Vincent's"),
+//     except "St. John's wort";
+//   - it contains a well-known health-system name from healthSystems
+//     ("Cedars-Sinai", "Kaiser Permanente", "UCSF");
+//   - it ends in "County", "Parish" or "Borough";
+//   - it follows "at", "visited", an admission phrase ("admitted to",
+//     "transferred from") or a residence phrase ("lives in", "resident
+//     of"), which make any capitalized phrase a place ("at Cedar Crest");
+//   - it is a US town from the GeoNames list after "in", "from", "near" or
+//     "to", or before ", ST" with a state code or name ("Atlanta, GA").
+//
+// A state alone is never reported, because Safe Harbor allows it: "Atlanta,
+// GA" yields "Atlanta".
+//
+// NOTE: towns that are also English words ("Mobile", "Independence") count
+// only before a state, and towns with fewer than 5,000 people are found
+// only through context.
+type LocationDetector struct{}
+
+// Name returns "location".
+func (LocationDetector) Name() string { return "location" }
+
+const (
+	confLocationFacility = 0.8
+	confLocationKnown    = 0.85
+	confLocationContext  = 0.7
+)
+
+// maxPlaceWords bounds a place phrase ("Johns Hopkins University Hospital
+// of the ...").
+const maxPlaceWords = 7
+
+// placePhrase is a run of capitalized words. ends[k] is the end of word k
+// without a possessive, so that a span can stop after any word.
+type placePhrase struct {
+	start, end int
+	words      int
+	ends       [maxPlaceWords]int
+	starts     [maxPlaceWords]int
+}
+
+func (p *placePhrase) word(text string, k int) string {
+	return text[p.starts[k]:p.ends[k]]
+}
+
+// Detect appends the places in text to dst.
+func (d LocationDetector) Detect(text string, dst []Finding) []Finding {
+	lastEnd := -1
+	for i := 0; i < len(text); i++ {
+		if !isUpper(text[i]) || i > 0 && isAlnum(text[i-1]) {
+			continue
+		}
+		p, ok := readPlace(text, i)
+		if !ok {
+			i = wordEnd(text, i) - 1
+			continue
+		}
+		start, end, conf := judgePlace(text, &p, lastEnd)
+		if end > start {
+			dst = append(dst, Finding{Type: TypeLocation, Start: start, End: end, Confidence: conf, Detector: d.Name()})
+			lastEnd = end
+			i = end - 1
+			continue
+		}
+		i = p.ends[0] - 1
+	}
+	return dst
+}
+
+// readPlace reads the place phrase that starts at i.
+func readPlace(text string, i int) (placePhrase, bool) {
+	var p placePhrase
+	p.start = i
+	j := i
+	for p.words < maxPlaceWords && j < len(text) {
+		if !isUpper(text[j]) {
+			break
+		}
+		w := placeWordEnd(text, j)
+		if w == j+1 && (w >= len(text) || text[w] != '.') {
+			break
+		}
+		p.starts[p.words] = j
+		p.ends[p.words] = w
+		p.words++
+		stop := w
+		if w < len(text) && text[w] == '.' && isPlaceAbbrev(text[j:w]) {
+			stop = w + 1
+		}
+		stop = possessiveEnd(text, stop)
+		p.end = stop
+		if stop+1 >= len(text) || text[stop] != ' ' {
+			break
+		}
+		next := stop + 1
+		if isUpper(text[next]) {
+			j = next
+			continue
+		}
+		// A connector joins two capitalized words: "Brigham and Women's".
+		c := wordEnd(text, next)
+		conn := text[next:c]
+		if (conn == "of" || conn == "and" || conn == "the") && c+1 < len(text) && text[c] == ' ' && isUpper(text[c+1]) {
+			j = c + 1
+			continue
+		}
+		if next < len(text) && text[next] == '&' && next+2 < len(text) && text[next+1] == ' ' && isUpper(text[next+2]) {
+			j = next + 2
+			continue
+		}
+		break
+	}
+	if p.words == 0 {
+		return p, false
+	}
+	return p, true
+}
+
+// placeWordEnd returns the end of a capitalized word, an acronym or a
+// hyphenated name ("Cedars-Sinai") at i, without a possessive.
+func placeWordEnd(text string, i int) int {
+	j := i
+	for j < len(text) && isAlnum(text[j]) {
+		j++
+	}
+	for j+1 < len(text) && text[j] == '-' && isAlnum(text[j+1]) {
+		j++
+		for j < len(text) && isAlnum(text[j]) {
+			j++
+		}
+	}
+	return j
+}
+
+// possessiveEnd returns the end of "'s" or "’s" at i, or i.
+func possessiveEnd(text string, i int) int {
+	if i+1 < len(text) && text[i] == '\'' && text[i+1] == 's' && (i+2 == len(text) || !isLetter(text[i+2])) {
+		return i + 2
+	}
+	if hasPrefixFold(text, i, "\u2019s") && (i+4 == len(text) || !isLetter(text[i+4])) {
+		return i + 4
+	}
+	return i
+}
+
+func isPlaceAbbrev(word string) bool {
+	switch word {
+	case "St", "Mt", "Ft", "Ste", "Med", "Hosp", "Ctr", "Univ", "Gen":
+		return true
+	}
+	return false
+}
+
+// judgePlace decides whether the phrase p is a place and returns its span
+// and confidence, or an empty span. lastEnd is the end of the previous
+// place found, so that "Hospital, Dallas" can add the town.
+func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
+	first := 0
+	for first < p.words-1 && inWordSet(placeLeadWords, p.word(text, first)) {
+		first++
+	}
+	start, end := p.starts[first], p.end
+	w0 := p.word(text, first)
+	if p.words-first == 1 {
+		return judgeSingleWord(text, p, first, lastEnd)
+	}
+
+	if w0 == "St" || w0 == "Saint" || w0 == "Mt" || w0 == "Mount" {
+		if p.words > first+1 && !followedByWord(text, end, "wort") {
+			return start, end, confLocationFacility
+		}
+		return 0, 0, 0
+	}
+	for k := first; k < p.words; k++ {
+		if inWordSet(healthSystems, p.word(text, k)) {
+			return start, end, confLocationKnown
+		}
+	}
+	if facilityPhrase(text, p, first) {
+		return start, end, confLocationFacility
+	}
+	if p.words-first >= 2 && inWordSet(regionWords, p.word(text, p.words-1)) {
+		return start, end, confLocationFacility
+	}
+	if head := lowercaseFacilityAfter(text, end); head > end && p.words-first <= 3 && !allStopWords(text, p, first) {
+		return start, head, confLocationFacility
+	}
+	if p.words-first >= 2 && isStreetSuffix(p.word(text, p.words-1)) {
+		return start, end, confLocationContext
+	}
+
+	// The remaining rules need context; sentence capitalization and
+	// eponyms ("Wells score") rule the phrase out, except that a facility
+	// word after "at" still names a place ("at County General").
+	cue := placeCue(text, start)
+	if allStopWords(text, p, first) || eponymAfter(text, end) {
+		if cue == cueAny && p.words-first >= 2 && inWordSet(facilityWords, p.word(text, p.words-1)) {
+			return start, end, confLocationContext
+		}
+		return 0, 0, 0
+	}
+	townEnd, town := townPrefix(text, p, first)
+	if stateEnd := stateAfter(text, end); stateEnd > 0 {
+		code := text[end+2 : stateEnd]
+		if town || code != "MD" && code != "PA" && p.words-first <= 3 {
+			return start, end, confLocationKnown
+		}
+	}
+	switch cue {
+	case cueAny:
+		return start, end, confLocationContext
+	case cueTown:
+		if town {
+			return start, townEnd, confLocationContext
+		}
+	}
+	if town && lastEnd >= 0 && start == lastEnd+2 && text[lastEnd] == ',' {
+		return start, townEnd, confLocationContext
+	}
+	return 0, 0, 0
+}
+
+// judgeSingleWord judges a place phrase of one word, which needs a
+// health-system name or context: most single capitalized words in notes
+// open sentences.
+func judgeSingleWord(text string, p *placePhrase, first int, lastEnd int) (int, int, float64) {
+	start, end := p.starts[first], p.end
+	cue := placeCue(text, start)
+	state := stateAfter(text, end)
+	afterPlace := lastEnd >= 0 && start == lastEnd+2 && text[lastEnd] == ','
+	head := lowercaseFacilityAfter(text, end)
+	if cue == cueNone && state < 0 && !afterPlace && head == end && !isUpper(text[start+1]) {
+		return 0, 0, 0
+	}
+	w := p.word(text, first)
+	if inWordSet(healthSystems, w) {
+		return start, end, confLocationKnown
+	}
+	if allStopWords(text, p, first) || eponymAfter(text, end) {
+		return 0, 0, 0
+	}
+	if head > end {
+		return start, head, confLocationFacility
+	}
+	townEnd, town := townPrefix(text, p, first)
+	if state > 0 {
+		code := text[end+2 : state]
+		if town || code != "MD" && code != "PA" {
+			return start, end, confLocationKnown
+		}
+	}
+	switch {
+	case cue == cueAny:
+		return start, end, confLocationContext
+	case town && (cue == cueTown || afterPlace):
+		return start, townEnd, confLocationContext
+	}
+	return 0, 0, 0
+}
+
+// placeLeadWords are capitalized words that open a sentence before a place
+// ("The Cleveland Clinic", "Our Elm Clinic") and are not part of it.
+var placeLeadWords = newWordSet("the", "our", "at", "in", "from", "to", "a", "an", "this", "their", "his", "her", "its", "my", "your")
+
+// facilityWords end or head a facility name. "Health", "Center" and
+// "General" need a word before them that is not a generic modifier, which
+// facilityPhrase checks.
+var facilityWords = newWordSet(
+	"hospital", "hospitals", "hosp", "clinic", "clinics", "infirmary",
+	"hospice", "healthcare", "rehab", "rehabilitation", "sanitarium",
+	"sanatorium", "center", "centre", "ctr", "health", "general",
+	"memorial", "regional", "community", "nursing", "medical", "med",
+	"presbyterian", "methodist", "baptist", "urgent", "pavilion",
+)
+
+// standaloneFacilityWords name a facility after any other word ("Elm
+// Clinic"), unlike "Health" or "Center", which need a specific one.
+var standaloneFacilityWords = newWordSet(
+	"hospital", "hospitals", "hosp", "clinic", "clinics", "infirmary",
+	"hospice", "healthcare", "rehab", "rehabilitation", "sanitarium",
+	"sanatorium",
+)
+
+// genericHealthWords before "Health" or "Center" make a topic, not a
+// facility: "Mental Health", "Public Health", "Cancer Center" alone.
+var genericHealthWords = newWordSet(
+	"mental", "public", "behavioral", "behavioural", "global", "oral",
+	"sexual", "reproductive", "occupational", "population", "digital",
+	"environmental", "world", "national", "women's", "men's", "child",
+	"children's", "family", "home", "rural", "urban", "international",
+	"cancer", "heart", "trauma", "disease", "control", "prevention",
+	"research", "data", "medical", "health", "general", "community",
+	"regional", "memorial", "the", "of", "and", "for",
+)
+
+// facilityPhrase reports whether the phrase names a facility.
+func facilityPhrase(text string, p *placePhrase, first int) bool {
+	for k := first; k < p.words; k++ {
+		w := p.word(text, k)
+		if !inWordSet(facilityWords, w) {
+			continue
+		}
+		switch {
+		case inWordSet(standaloneFacilityWords, w):
+			// A facility word alone ("Hospital course") is a heading.
+			if p.words-first >= 2 {
+				return true
+			}
+		case equalFold(w, "medical") || equalFold(w, "med"):
+			if k+1 < p.words && inWordSet(facilityWords, p.word(text, k+1)) && k > first {
+				return true
+			}
+		case equalFold(w, "nursing"):
+			if k+1 < p.words && equalFold(p.word(text, k+1), "home") {
+				return true
+			}
+		default:
+			// Health, Center, General, Memorial, Regional, Community and
+			// the denominations need a specific word before them.
+			if k > first && !inWordSet(genericHealthWords, p.word(text, k-1)) && !inWordSet(notNameWords, p.word(text, first)) {
+				return true
+			}
+			if k > first+1 && !inWordSet(genericHealthWords, p.word(text, first)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allStopWords reports whether every word of the phrase is a stop word,
+// an eponym, a month or another word that cannot name a place alone.
+func allStopWords(text string, p *placePhrase, first int) bool {
+	for k := first; k < p.words; k++ {
+		w := p.word(text, k)
+		if !inWordSet(notNameWords, w) && !isNameStopWord(w) && !isAcronym(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAcronym reports whether w is all capitals and digits ("ICU", "T2DM").
+func isAcronym(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if isLower(w[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// regionWords end the name of a county or similar subdivision.
+var regionWords = newWordSet("county", "parish", "borough", "township")
+
+// healthSystems are well-known US hospital and health-system names that
+// occur without a facility word ("treated at Cedars-Sinai").
+var healthSystems = newWordSet(
+	"cedars-sinai", "cedar-sinai", "sinai", "permanente", "langone",
+	"bellevue", "montefiore", "ochsner", "geisinger", "intermountain",
+	"kettering", "dana-farber", "brigham", "hopkins", "newyork-presbyterian",
+	"ucsf", "ucla", "upmc", "uwmc", "musc", "ohsu", "vumc", "ucsd", "nyu",
+	"mgh", "chop", "northwell", "atrium", "sutter", "mayo",
+)
+
+// lowercaseFacilityAfter returns the end of a lowercase facility word
+// right after i ("New York clinic"), or i.
+func lowercaseFacilityAfter(text string, i int) int {
+	if i+1 >= len(text) || text[i] != ' ' || !isLower(text[i+1]) {
+		return i
+	}
+	w := wordEnd(text, i+1)
+	switch text[i+1 : w] {
+	case "clinic", "hospital", "office", "branch", "campus":
+		return w
+	case "medical", "health":
+		if hasPrefixFold(text, w, " center") {
+			return w + 7
+		}
+	}
+	return i
+}
+
+// townPrefix reports whether the phrase starts with a town from the
+// lexicon of up to three words, and returns the end of that town. A town
+// that is also an English word does not count.
+func townPrefix(text string, p *placePhrase, first int) (int, bool) {
+	for n := min(3, p.words-first); n >= 1; n-- {
+		last := first + n - 1
+		e := lookupPhrase(text, p.starts[first], p.ends[last])
+		if n == 1 && p.word(text, first) == "NYC" {
+			return p.ends[last], true
+		}
+		if e.cityRank == 0 || n == 1 && e.common {
+			continue
+		}
+		if n == 1 && inWordSet(usStateNames, p.word(text, first)) {
+			continue
+		}
+		return p.ends[last], true
+	}
+	return 0, false
+}
+
+// stateAfter returns the end of ", ST" or ", Statename" right after i, or
+// -1. The state itself is not PHI and is not part of the span.
+func stateAfter(text string, i int) int {
+	if i+3 >= len(text) || text[i] != ',' || text[i+1] != ' ' || !isUpper(text[i+2]) {
+		return -1
+	}
+	j := i + 2
+	if j+2 <= len(text) && isUpper(text[j+1]) && (j+2 == len(text) || !isAlnum(text[j+2])) {
+		for k := 0; k+2 <= len(usStates); k += 3 {
+			if usStates[k] == text[j] && usStates[k+1] == text[j+1] {
+				return j + 2
+			}
+		}
+		return -1
+	}
+	w := wordEnd(text, j)
+	if inWordSet(usStateNames, text[j:w]) {
+		return w
+	}
+	return -1
+}
+
+// usStateNames are the one-word state names; "New York" and the other
+// two-word names end in a word that does not name a town alone.
+var usStateNames = newWordSet(
+	"alabama", "alaska", "arizona", "arkansas", "california", "colorado",
+	"connecticut", "delaware", "florida", "georgia", "hawaii", "idaho",
+	"illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana",
+	"maine", "maryland", "massachusetts", "michigan", "minnesota",
+	"mississippi", "missouri", "montana", "nebraska", "nevada", "ohio",
+	"oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah",
+	"vermont", "virginia", "washington", "wisconsin", "wyoming",
+)
+
+type placeCueKind int
+
+const (
+	cueNone placeCueKind = iota
+	// cueAny makes any capitalized phrase after it a place.
+	cueAny
+	// cueTown makes a listed town after it a place.
+	cueTown
+)
+
+// placeCue classifies the words just before position i.
+func placeCue(text string, i int) placeCueKind {
+	j := i
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	if k == j {
+		return cueNone
+	}
+	word := text[k:j]
+	prev := previousWord(text, k)
+	switch {
+	case equalFold(word, "at") || equalFold(word, "visited"):
+		return cueAny
+	case equalFold(word, "to") || equalFold(word, "from"):
+		if inWordSet(admissionVerbs, prev) {
+			return cueAny
+		}
+		return cueTown
+	case equalFold(word, "in") || equalFold(word, "of"):
+		if inWordSet(residenceVerbs, prev) {
+			return cueAny
+		}
+		if equalFold(word, "in") {
+			return cueTown
+		}
+	case equalFold(word, "near"):
+		return cueTown
+	}
+	return cueNone
+}
+
+// previousWord returns the word that ends before position i, skipping
+// spaces.
+func previousWord(text string, i int) string {
+	j := i
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	return text[k:j]
+}
+
+// admissionVerbs before "to" or "from" make the next phrase a facility.
+var admissionVerbs = newWordSet(
+	"admitted", "transferred", "presented", "referred", "discharged",
+	"sent", "taken", "brought", "readmitted", "moved", "relocated",
+	"transported", "returned",
+)
+
+// residenceVerbs before "in" or "of" make the next phrase a place.
+var residenceVerbs = newWordSet(
+	"lives", "living", "resides", "residing", "resident", "born",
+	"native", "located", "live", "lived",
+)
+
+// followedByWord reports whether word follows position i after one space.
+func followedByWord(text string, i int, word string) bool {
+	if i >= len(text) || text[i] != ' ' {
+		return false
+	}
+	w := wordEnd(text, i+1)
+	return equalFold(text[i+1:w], word)
+}

@@ -1,0 +1,275 @@
+package phi
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"io"
+	"sync"
+)
+
+// lexiconData is the gzip-compressed name and town list that
+// phi/internal/lexgen builds from US Census 1990 name frequencies and
+// GeoNames places. Its format is a "#section" line followed by one
+// lowercase entry a line, most frequent first, for the sections first,
+// last, city and common. See data/README.md for sources and licences.
+//
+//go:embed data/lexicon.txt.gz
+var lexiconData []byte
+
+// lexEntry is the lexicon data of one lowercase word or, for towns, one
+// phrase. A rank
+// is the 1-based position in its frequency-ordered list, and 0 means the
+// entry is not in that list.
+type lexEntry struct {
+	firstRank int32
+	lastRank  int32
+	cityRank  int32
+	// common marks a word that an English dictionary lists in lowercase
+	// ("rose", "will", "mobile"), so alone it is weak evidence of a name.
+	common bool
+	// cityPrefix marks the first word of a town name of several words
+	// ("san" of "san francisco").
+	cityPrefix bool
+}
+
+func (e lexEntry) isFirst() bool { return e.firstRank > 0 }
+func (e lexEntry) isLast() bool  { return e.lastRank > 0 }
+func (e lexEntry) isName() bool  { return e.firstRank > 0 || e.lastRank > 0 }
+
+// lexicon is decoded on first use, not at package init, so that programs
+// that import phi without scanning pay nothing. Decoding takes a few
+// milliseconds and about 4 MB of heap.
+var lexicon = sync.OnceValue(decodeLexicon)
+
+func decodeLexicon() map[string]lexEntry {
+	zr, err := gzip.NewReader(bytes.NewReader(lexiconData))
+	if err != nil {
+		panic("phi: embedded lexicon is corrupt: " + err.Error())
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		panic("phi: embedded lexicon is corrupt: " + err.Error())
+	}
+
+	m := make(map[string]lexEntry, 56000)
+	var section string
+	var rank int32
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		if line[0] == '#' {
+			section, rank = line[1:], 0
+			continue
+		}
+		rank++
+		e := m[line]
+		switch section {
+		case "first":
+			e.firstRank = rank
+		case "last":
+			e.lastRank = rank
+		case "city":
+			e.cityRank = rank
+			if sp := bytes.IndexByte([]byte(line), ' '); sp > 0 {
+				p := m[line[:sp]]
+				p.cityPrefix = true
+				m[line[:sp]] = p
+			}
+		case "common":
+			e.common = true
+		}
+		m[line] = e
+	}
+	return m
+}
+
+// firstNameFilter is a bitmap over a hash of the lowercase given names,
+// built with the lexicon. A clear bit proves a word is not a given name,
+// which saves a lookup in the large map for most capitalized words.
+var firstNameFilter = sync.OnceValue(func() *[1 << 14]uint64 {
+	var bits [1 << 14]uint64
+	for w, e := range lexicon() {
+		if e.isFirst() {
+			h := wordHash(w)
+			bits[h>>6&(1<<14-1)] |= 1 << (h & 63)
+		}
+	}
+	return &bits
+})
+
+// wordHash is FNV-1a over the ASCII-lowercased bytes of word.
+func wordHash(word string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(word); i++ {
+		h ^= uint32(lower(word[i]))
+		h *= 16777619
+	}
+	return h
+}
+
+// mayBeFirstName reports false when word, in any ASCII case, is surely
+// not a listed given name.
+func mayBeFirstName(word string) bool {
+	h := wordHash(word)
+	return firstNameFilter()[h>>6&(1<<14-1)]&(1<<(h&63)) != 0
+}
+
+// lookupWord returns the lexicon entry of word in any ASCII case. It
+// lowercases into a stack buffer, and the map lookup of a converted byte
+// slice does not allocate.
+func lookupWord(word string) lexEntry {
+	var buf [32]byte
+	if len(word) > len(buf) || len(word) == 0 {
+		return lexEntry{}
+	}
+	for i := 0; i < len(word); i++ {
+		buf[i] = lower(word[i])
+	}
+	return lexicon()[string(buf[:len(word)])]
+}
+
+// lookupPhrase returns the lexicon entry of the words text[start:end],
+// lowercased and with each run of spaces read as one space.
+func lookupPhrase(text string, start, end int) lexEntry {
+	var buf [40]byte
+	n := 0
+	for i := start; i < end; i++ {
+		c := lower(text[i])
+		if c == ' ' && n > 0 && buf[n-1] == ' ' {
+			continue
+		}
+		if n == len(buf) {
+			return lexEntry{}
+		}
+		buf[n] = c
+		n++
+	}
+	return lexicon()[string(buf[:n])]
+}
+
+// wordSet is a set of lowercase words with a filter by first letter and
+// length in front of the map, so that most words that are not members cost
+// two array reads instead of a hash.
+type wordSet struct {
+	words map[string]struct{}
+	// lengths has bit n of entry c set when a member of length n (31 for
+	// longer ones) starts with letter c.
+	lengths [26]uint32
+}
+
+func newWordSet(words ...string) *wordSet {
+	s := &wordSet{words: make(map[string]struct{}, len(words))}
+	for _, w := range words {
+		s.words[w] = struct{}{}
+		if c := w[0]; isLower(c) {
+			s.lengths[c-'a'] |= 1 << min(len(w), 31)
+		}
+	}
+	return s
+}
+
+// inWordSet reports whether word, in any ASCII case, is in set. Words
+// longer than 24 bytes or not starting with a letter are never in a set.
+func inWordSet(set *wordSet, word string) bool {
+	if len(word) == 0 || len(word) > 24 || !isLetter(word[0]) {
+		return false
+	}
+	if set.lengths[lower(word[0])-'a']&(1<<len(word)) == 0 {
+		return false
+	}
+	var buf [24]byte
+	for i := 0; i < len(word); i++ {
+		buf[i] = lower(word[i])
+	}
+	_, ok := set.words[string(buf[:len(word)])]
+	return ok
+}
+
+// notNameWords are capitalized words that name lists contain but clinical
+// text uses otherwise: eponyms of diseases, signs and scores, months and
+// weekdays, and drug or product words. A word here is a name only after an
+// explicit cue such as "Mr." or "Patient name:".
+var notNameWords = newWordSet(
+	// Eponyms.
+	"addison", "alzheimer", "alzheimers", "apgar", "asperger", "babinski",
+	"barr", "barre", "barrett", "bowen", "brugada",
+	"burkitt", "chaddock", "charcot", "cheyne", "christmas", "colles",
+	"conn", "cooley", "crohn", "crohns", "cushing", "danlos", "down",
+	"dupuytren", "ehlers", "epstein", "ewing", "fallot", "ferriman",
+	"foley", "gallwey", "gaucher", "gilbert", "glasgow", "gleason", "graves",
+	"guillain", "hashimoto", "hodgkin", "holter", "horner", "huntington",
+	"kaposi", "kawasaki", "klinefelter", "korsakoff", "lewy", "ludwig",
+	"lyme", "marfan", "meniere", "paget", "parkinson",
+	"parkinsons", "pott", "raynaud", "reiter", "reye", "rutherford",
+	"sjogren", "stevens", "swan", "ganz", "tay", "sachs",
+	"tourette", "wegener", "wernicke", "whipple",
+	"willebrand", "wilms", "wilson", "wolff", "duke", "framingham",
+	"child", "pugh", "ranson", "mallampati", "hess", "spetzler", "friedewald", "cockcroft", "gault", "trendelenburg",
+	"doppler", "gram", "kernig", "brudzinski", "homan", "homans", "lachman",
+	"mcmurray", "phalen", "tinel", "finkelstein", "romberg", "valsalva",
+	"heimlich", "epley", "dix", "hallpike", "sengstaken", "blakemore",
+	"kruskal", "wallis", "student", "bonferroni", "levine", "beck",
+	// Months and weekdays.
+	"january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december", "monday",
+	"tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+	// Ethnicity, nationality and place words.
+	"african", "american", "hispanic", "latino", "latina", "asian",
+	"caucasian", "native", "pacific", "islander",
+	"jewish", "english", "spanish", "french", "german", "chinese",
+	"japanese", "korean", "indian", "european", "christian", "muslim",
+	"north", "south", "east", "west", "central", "general", "memorial",
+	"regional", "community", "county", "city", "state", "saint", "university",
+	// Clinical words that also appear in name lists.
+	"care", "health", "medical", "clinic", "hospital", "center", "mercy",
+	"grace", "hope", "faith", "angel", "sterling", "baptist", "methodist",
+	"presbyterian", "lutheran", "providence", "trinity", "temple",
+	"major", "minor", "acute", "chronic", "stage", "grade", "type",
+	"score", "risk", "index", "scale", "test", "trial", "study",
+	"guidelines", "guideline", "protocol", "therapy", "treatment",
+	"insulin", "aspirin", "heparin", "warfarin", "lasix", "coumadin",
+	"tylenol", "advil", "motrin", "norco", "xanax", "valium", "ativan",
+	"humira", "enbrel", "eliquis", "xarelto", "ozempic", "jardiance",
+	"keytruda", "lantus", "humalog", "zoloft", "prozac", "lexapro",
+	"celexa", "paxil", "wellbutrin", "lipitor", "crestor", "zocor",
+	"norvasc", "synthroid", "plavix", "brilinta", "entresto", "farxiga",
+	"trulicity", "victoza", "mounjaro", "dupixent", "stelara", "remicade",
+	"rituxan", "herceptin", "avastin", "opdivo", "narcan", "suboxone",
+	"bengal", "rose", "ringer", "ringers", "hartmann", "hank",
+	"doctor", "nurse", "provider", "physician", "surgeon", "attending",
+	"resident", "fellow", "intern", "chief", "director", "manager",
+	"emergency", "urgent", "primary", "family", "internal", "medicine",
+	"mental", "behavioral", "public", "global", "world", "national",
+	"federal", "royal", "union", "liberty", "independence", "freedom",
+	"victory", "summer", "winter", "spring", "autumn", "fall",
+	"mini", "modified", "revised", "new", "old", "young", "early", "late",
+	"best", "current", "latest", "recent", "updated", "preferred",
+	"recommended", "management", "effectiveness", "efficacy",
+	"prognosis", "comparison", "difference", "approach", "dosage",
+	"contraindications", "recommendations", "options", "considering",
+	"please", "which", "what", "how", "can", "is", "are",
+)
+
+// eponymFollowers are words after a capitalized word that make it an
+// eponym or a named instrument, not a person: "Wells score",
+// "Chaddock reflex", "Graves disease".
+var eponymFollowers = newWordSet(
+	"disease", "diseases", "syndrome", "syndromes", "sign", "signs",
+	"reflex", "score", "scores", "criteria", "scale", "classification",
+	"test", "tests", "maneuver", "manoeuvre", "palsy", "lymphoma",
+	"sarcoma", "tumor", "tumour", "ulcer", "ulcers", "esophagus",
+	"phenomenon", "node", "nodes", "fracture", "procedure", "operation",
+	"catheter", "tube", "formula", "equation", "rule", "rules", "study",
+	"trial", "protocol", "index", "staging", "stage", "grade", "type",
+	"triad", "law", "effect", "disorder", "anomaly", "deformity",
+	"contracture", "encephalopathy", "dementia", "chorea", "angina",
+	"thyroiditis", "method", "position", "incision", "repair", "shunt",
+	"solution", "lactate", "stain", "cells", "cell", "body", "bodies",
+	"virus", "infection", "coefficient", "correlation", "curve",
+	"questionnaire", "inventory", "assessment", "model", "wort",
+)
