@@ -34,7 +34,7 @@ func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
 	}
 
-	r := rego.New(rego.Query(Query), rego.ParsedBundle("phigate", b))
+	r := rego.New(rego.Query(Query), rego.ParsedBundle("phigate", b), rego.StoreReadAST(true))
 	query, err := r.PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy bundle %s: %w", source, err)

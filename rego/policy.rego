@@ -58,12 +58,16 @@ found_types := sort(object.keys(input.phi.types))
 no_baa_action := object.get(effective_settings, "no_baa_action", "deny")
 
 # A provider is in region when the settings name no regions, or when one of
-# its regions is allowed.
-in_region(_) if not effective_settings.regions
+# its regions is allowed. The set is built once per decision.
+allowed_regions := {r | some r in effective_settings.regions}
+
+region_limited if effective_settings.regions
+
+in_region(_) if not region_limited
 
 in_region(p) if {
 	some r in p.regions
-	r in effective_settings.regions
+	allowed_regions[r]
 }
 
 # Providers that could take the request instead of the requested one: same
@@ -78,7 +82,9 @@ region_alternatives := sort([name | some name, p in input.providers; p.format ==
 
 # Types masked even on the way to a BAA-covered provider, because the
 # template's purpose does not need them (HIPAA's minimum necessary rule).
-minimum_necessary_types := sort([t | some t in found_types; t in object.get(template_settings, "redact_types", [])])
+unneeded_types := {t | some t in object.get(template_settings, "redact_types", [])}
+
+minimum_necessary_types := sort([t | some t in found_types; unneeded_types[t]])
 
 # forward routes the request to provider name, masking the types the
 # template does not need.
