@@ -57,12 +57,16 @@ type Record struct {
 	Reasons        []string `json:"reasons,omitempty"`
 	PolicyRevision string   `json:"policy_revision,omitempty"`
 	// Template is the policy template that decided, such as "treatment".
-	Template       string         `json:"template,omitempty"`
-	PHITypes       map[string]int `json:"phi_types,omitempty"`
-	RedactedTypes  []string       `json:"redacted_types,omitempty"`
-	RiskScore      int            `json:"risk_score,omitempty"`
-	RequestBytes   int            `json:"request_bytes,omitempty"`
-	ForwardedBytes int            `json:"forwarded_bytes,omitempty"`
+	Template string         `json:"template,omitempty"`
+	PHITypes map[string]int `json:"phi_types,omitempty"`
+	// PHIFingerprints are keyed fingerprints of the distinct PHI values
+	// found (see Fingerprinter), under the key FingerprintKey names.
+	PHIFingerprints []string `json:"phi_fingerprints,omitempty"`
+	FingerprintKey  string   `json:"fingerprint_key,omitempty"`
+	RedactedTypes   []string `json:"redacted_types,omitempty"`
+	RiskScore       int      `json:"risk_score,omitempty"`
+	RequestBytes    int      `json:"request_bytes,omitempty"`
+	ForwardedBytes  int      `json:"forwarded_bytes,omitempty"`
 
 	// Outcome fields.
 	Status        int     `json:"status,omitempty"`

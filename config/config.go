@@ -72,6 +72,18 @@ type Verification struct {
 type Audit struct {
 	// File is the append-only JSONL log.
 	File string `yaml:"file"`
+	// FingerprintKey, when set, makes every decision record carry keyed
+	// fingerprints of the PHI values found, so that an auditor with the
+	// key can list the disclosures of one value.
+	FingerprintKey *SecretKey `yaml:"fingerprint_key"`
+}
+
+// SecretKey names a key by id and says where its bytes come from: an
+// environment variable or a file, never the configuration itself.
+type SecretKey struct {
+	ID   string `yaml:"id"`
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
 }
 
 // Headers names the HTTP headers phigate reads and writes.
@@ -132,6 +144,9 @@ func Load(path string) (Config, error) {
 	if cfg.Policy.Verification != nil {
 		paths = append(paths, &cfg.Policy.Verification.PublicKeyFile)
 	}
+	if cfg.Audit.FingerprintKey != nil {
+		paths = append(paths, &cfg.Audit.FingerprintKey.File)
+	}
 	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
@@ -176,6 +191,14 @@ func (c Config) Validate() error {
 	if c.Audit.File == "" {
 		errs = append(errs, errors.New("audit.file: missing"))
 	}
+	if k := c.Audit.FingerprintKey; k != nil {
+		if k.ID == "" {
+			errs = append(errs, errors.New("audit.fingerprint_key.id: missing"))
+		}
+		if (k.Env == "") == (k.File == "") {
+			errs = append(errs, errors.New("audit.fingerprint_key: set exactly one of env or file"))
+		}
+	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: must be positive, got %d", c.MaxBodyBytes))
 	}
@@ -215,4 +238,21 @@ func validHeaderName(h string) bool {
 		}
 	}
 	return true
+}
+
+// Read returns the key's bytes from its environment variable or file.
+// Errors name the source, never the key.
+func (k SecretKey) Read() ([]byte, error) {
+	if k.Env != "" {
+		v := os.Getenv(k.Env)
+		if v == "" {
+			return nil, fmt.Errorf("key %s: environment variable %s is empty or unset", k.ID, k.Env)
+		}
+		return []byte(v), nil
+	}
+	data, err := os.ReadFile(k.File)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", k.ID, err)
+	}
+	return bytes.TrimSpace(data), nil
 }

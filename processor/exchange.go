@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -246,6 +247,11 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		PHITypes:          summary.Types,
 		RiskScore:         in.Risk.Score,
 		RequestBytes:      len(body),
+	}
+
+	if fp := opts.Fingerprints; fp != nil && summary.Total > 0 {
+		ex.record.PHIFingerprints = fingerprints(fp, parsed, findings)
+		ex.record.FingerprintKey = fp.KeyID()
 	}
 
 	d, err := engine.Decide(ctx, in)
@@ -532,4 +538,16 @@ func pathOnly(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// fingerprints returns the sorted, distinct fingerprints of the PHI values
+// found in the texts of a body.
+func fingerprints(fp *audit.Fingerprinter, body *llmapi.Body, findings [][]phi.Finding) []string {
+	seen := map[string]bool{}
+	for i, t := range body.Texts {
+		for _, f := range findings[i] {
+			seen[fp.Fingerprint(string(f.Type), t.Value[f.Start:f.End])] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

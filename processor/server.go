@@ -39,6 +39,9 @@ type Options struct {
 	// have no entry.
 	Keys  map[string]string
 	Audit Appender
+	// Fingerprints, when set, adds keyed fingerprints of the PHI values
+	// found to each decision record.
+	Fingerprints *audit.Fingerprinter
 	// MaxBodyBytes bounds request bodies; larger ones get a 413.
 	MaxBodyBytes int
 	// UpstreamHeader is the header Envoy's cluster_header route reads.

@@ -24,6 +24,8 @@ Usage:
   phigate policy eval -policy DIR -input FILE
                                         print the policy decision for one input document
   phigate audit verify FILE             check the audit log's hash chain
+  phigate audit find -type T -key-id K FILE < value
+                                        list the records that disclosed one PHI value
   phigate version                       print version information
 
 Run "phigate COMMAND -h" for the flags of a command.
@@ -52,7 +54,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "policy":
 		err = runPolicy(ctx, rest, stdin, stdout, stderr)
 	case "audit":
-		err = runAudit(rest, stdout, stderr)
+		err = runAudit(rest, stdin, stdout, stderr)
 	case "version":
 		printVersion(stdout)
 	case "help", "-h", "-help", "--help":

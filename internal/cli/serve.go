@@ -106,6 +106,19 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		return nil, fmt.Errorf("starting phigate:\n%w", err)
 	}
 
+	var fingerprints *audit.Fingerprinter
+	if k := cfg.Audit.FingerprintKey; k != nil {
+		key, err := k.Read()
+		if err == nil {
+			fingerprints, err = audit.NewFingerprinter(k.ID, key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit fingerprint key: %w", err)
+		}
+	} else {
+		logger.Warn("audit.fingerprint_key is not set; audit records will not carry PHI fingerprints")
+	}
+
 	auditLog, err := audit.OpenFile(cfg.Audit.File, logger)
 	if err != nil {
 		return nil, err
@@ -116,6 +129,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		Registry:       registry,
 		Keys:           keys,
 		Audit:          auditLog,
+		Fingerprints:   fingerprints,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		UpstreamHeader: cfg.Headers.Upstream,
 		ProviderHeader: cfg.Headers.Provider,

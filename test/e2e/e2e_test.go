@@ -590,6 +590,26 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 	if got := decisions[ids[4]]; got.Action != "deny" || got.Status != http.StatusForbidden {
 		t.Errorf("marketing request record: action %q status %d; want deny 403", got.Action, got.Status)
 	}
+	if got := decisions[ids[1]]; got.FingerprintKey != harness.FingerprintKeyID || len(got.PHIFingerprints) == 0 {
+		t.Errorf("PHI request record: fingerprint key %q, %d fingerprints; want key %s and some", got.FingerprintKey, len(got.PHIFingerprints), harness.FingerprintKeyID)
+	}
+
+	// An auditor with the key finds every request that sent this SSN,
+	// written another way, and only those.
+	find := exec.Command(phigateBin, "audit", "find", "-type", "SSN", "-key-id", harness.FingerprintKeyID, st.AuditPath)
+	find.Env = append(os.Environ(), "PHIGATE_FINGERPRINT_KEY="+harness.FingerprintKey)
+	find.Stdin = strings.NewReader("999 12 3456\n")
+	found, err := find.Output()
+	if err != nil {
+		t.Fatalf("audit find: %v", err)
+	}
+	for i, id := range ids {
+		listed := bytes.Contains(found, []byte(id))
+		want := i >= 1 && i <= 4 // the requests that carried the SSN
+		if listed != want {
+			t.Errorf("audit find lists request %d: %v, want %v\n%s", i, listed, want, found)
+		}
+	}
 }
 
 // Editing the bundle under load, including one broken release, must not

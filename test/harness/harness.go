@@ -30,6 +30,10 @@ const (
 	KeyOpenAI    = "sk-standin-openai"
 	KeyOpenAIBAA = "sk-standin-openai-baa"
 	KeyAnthropic = "sk-ant-standin"
+	// FingerprintKey keys the audit log's PHI fingerprints, under the id
+	// FingerprintKeyID.
+	FingerprintKey   = "standin-fingerprint-key-0123456789abcdef"
+	FingerprintKeyID = "test-1"
 )
 
 // Options configures Start.
@@ -224,6 +228,7 @@ policy:
 providers_file: providers.yaml
 audit:
   file: audit.jsonl
+  fingerprint_key: {id: test-1, env: PHIGATE_FINGERPRINT_KEY}
 max_body_bytes: 1048576
 log_level: info
 `, grpcPort, adminPort, policyDir)
@@ -274,6 +279,7 @@ func (st *Stack) startPhigate(ctx context.Context, opts Options) error {
 		"OPENAI_API_KEY="+KeyOpenAI,
 		"OPENAI_BAA_API_KEY="+KeyOpenAIBAA,
 		"ANTHROPIC_API_KEY="+KeyAnthropic,
+		"PHIGATE_FINGERPRINT_KEY="+FingerprintKey,
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := startProcess(cmd)
