@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // ErrClosed is returned by Append after Close, and after a write failure
@@ -44,8 +46,14 @@ type FileLog struct {
 	logger   *slog.Logger
 
 	// Owned by the writer goroutine.
-	seq  uint64
-	prev string
+	seq          uint64
+	prev         string
+	tree         *tree
+	checkpointed uint64 // records covered by the last checkpoint
+
+	signer          note.Signer
+	checkpointEvery uint64
+	checkpointsPath string
 }
 
 type appendRequest struct {
@@ -60,8 +68,29 @@ type appendRequest struct {
 // off and the cut is logged. Any other damage makes OpenFile fail: run
 // `phigate audit verify` to find it.
 func OpenFile(path string, logger *slog.Logger) (*FileLog, error) {
+	return OpenFileWithOptions(path, FileOptions{Logger: logger})
+}
+
+// FileOptions configures a FileLog.
+type FileOptions struct {
+	Logger *slog.Logger
+	// Signer, when set, signs a checkpoint every CheckpointEvery records
+	// and when the log closes, appended to CheckpointsPath(path).
+	Signer note.Signer
+	// CheckpointEvery defaults to 1000 records.
+	CheckpointEvery uint64
+}
+
+// OpenFileWithOptions is OpenFile with checkpoints. It also refuses a log
+// with fewer records than its last checkpoint covers: records were cut off,
+// and `phigate audit verify` says more.
+func OpenFileWithOptions(path string, opts FileOptions) (*FileLog, error) {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = 1000
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating audit log directory: %w", err)
@@ -76,14 +105,31 @@ func OpenFile(path string, logger *slog.Logger) (*FileLog, error) {
 	}
 
 	l := &FileLog{
-		f:        f,
-		requests: make(chan appendRequest, maxBatch),
-		done:     make(chan struct{}),
-		logger:   logger,
+		f:               f,
+		requests:        make(chan appendRequest, maxBatch),
+		done:            make(chan struct{}),
+		logger:          logger,
+		tree:            newTree(),
+		signer:          opts.Signer,
+		checkpointEvery: opts.CheckpointEvery,
+		checkpointsPath: CheckpointsPath(path),
 	}
 	if err := l.resume(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("resuming audit log %s: %w", path, err)
+	}
+	cps, err := readCheckpoints(l.checkpointsPath)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if len(cps) > 0 {
+		last := cps[len(cps)-1].Size
+		if last > l.seq {
+			f.Close()
+			return nil, fmt.Errorf("audit log %s has %d records but its last checkpoint covers %d: records were removed; run phigate audit verify", path, l.seq, last)
+		}
+		l.checkpointed = last
 	}
 	go l.writeLoop()
 	return l, nil
@@ -114,6 +160,9 @@ func (l *FileLog) resume() error {
 	}
 
 	lines := bytes.Split(data[:end-1], []byte{'\n'})
+	for _, line := range lines {
+		l.tree.append(line)
+	}
 	last := lines[len(lines)-1]
 	var rec Record
 	if err := json.Unmarshal(last, &rec); err != nil {
@@ -197,6 +246,7 @@ func (l *FileLog) writeLoop() {
 // caller stops writing.
 func (l *FileLog) writeBatch(batch []appendRequest, buf *bytes.Buffer) error {
 	buf.Reset()
+	lines := make([][]byte, 0, len(batch))
 	seq, prev := l.seq, l.prev
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	for _, req := range batch {
@@ -214,6 +264,7 @@ func (l *FileLog) writeBatch(batch []appendRequest, buf *bytes.Buffer) error {
 		}
 		buf.Write(line)
 		buf.WriteByte('\n')
+		lines = append(lines, line)
 		prev = hash
 	}
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
@@ -223,7 +274,49 @@ func (l *FileLog) writeBatch(batch []appendRequest, buf *bytes.Buffer) error {
 		return fmt.Errorf("syncing records: %w", err)
 	}
 	l.seq, l.prev = seq, prev
+	for _, line := range lines {
+		l.tree.append(line)
+	}
+	if l.signer != nil && l.tree.size()-l.checkpointed >= l.checkpointEvery {
+		l.writeCheckpoint()
+	}
 	return nil
+}
+
+// writeCheckpoint signs the current tree and appends it to the
+// checkpoints file. A failure is logged, not returned: the records are
+// already durable, and the next checkpoint covers them too.
+func (l *FileLog) writeCheckpoint() {
+	size := l.tree.size()
+	text, err := signCheckpoint(l.signer, size, l.tree.root())
+	if err == nil {
+		err = appendCheckpoint(l.checkpointsPath, Checkpoint{Size: size, Note: text})
+	}
+	if err != nil {
+		l.logger.Error("writing audit checkpoint failed", "size", size, "error", err)
+		return
+	}
+	l.checkpointed = size
+}
+
+func appendCheckpoint(path string, c Checkpoint) error {
+	line, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // canonicalWithHash is the line written to the file: the canonical
@@ -258,6 +351,9 @@ func (l *FileLog) Close() error {
 	l.closeMu.Unlock()
 
 	<-l.done
+	if l.signer != nil && l.tree.size() > l.checkpointed && !l.broken.Load() {
+		l.writeCheckpoint()
+	}
 	return l.f.Close()
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Damage describes the first record that breaks the log's chain.
@@ -23,6 +25,35 @@ func (d *Damage) Error() string {
 type VerifyResult struct {
 	Records  int
 	LastHash string
+	// Checkpoints is the number of checkpoints checked; SignedCheckpoints
+	// of them had their signature verified.
+	Checkpoints       int
+	SignedCheckpoints int
+}
+
+// VerifyOptions adds checkpoint checks to Verify.
+type VerifyOptions struct {
+	// Checkpoints are checked against the tree of the records: each must
+	// state the root of the records it covers, and none may cover more
+	// records than the log has.
+	Checkpoints []Checkpoint
+	// Verifier, when set, must verify every checkpoint's signature.
+	Verifier note.Verifier
+}
+
+// VerifyFileWithCheckpoints is VerifyFile plus the checks of the log's
+// checkpoints file, with signatures verified when verifier is set.
+func VerifyFileWithCheckpoints(path string, verifier note.Verifier) (VerifyResult, error) {
+	cps, err := readCheckpoints(CheckpointsPath(path))
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return VerifyResult{}, fmt.Errorf("opening audit log: %w", err)
+	}
+	defer f.Close()
+	return VerifyWithOptions(f, VerifyOptions{Checkpoints: cps, Verifier: verifier})
 }
 
 // VerifyFile checks every record of the log at path: that it decodes with
@@ -31,9 +62,8 @@ type VerifyResult struct {
 // canonical encoding. It returns a *Damage error for the first record that
 // fails, or another error when the file cannot be read.
 //
-// NOTE: the chain alone cannot show that records were cut from the end of
-// the log. Compare VerifyResult.LastHash and Records with values kept
-// elsewhere until signed checkpoints exist.
+// The chain alone cannot show that records were cut from the end of the
+// log; VerifyFileWithCheckpoints can, up to the last checkpoint.
 func VerifyFile(path string) (VerifyResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -45,7 +75,50 @@ func VerifyFile(path string) (VerifyResult, error) {
 
 // Verify checks a log read from r; see VerifyFile.
 func Verify(r io.Reader) (VerifyResult, error) {
+	return VerifyWithOptions(r, VerifyOptions{})
+}
+
+// VerifyWithOptions checks a log read from r and, with options, its
+// checkpoints. Record damage is reported first, at its line. A checkpoint
+// whose root does not match points at the records since the previous good
+// checkpoint, because the chain alone no longer shows which one changed.
+func VerifyWithOptions(r io.Reader, opts VerifyOptions) (VerifyResult, error) {
 	var res VerifyResult
+	type expected struct {
+		size uint64
+		root []byte
+	}
+	var want []expected
+	for i, c := range opts.Checkpoints {
+		size, root, err := openCheckpoint(c, opts.Verifier)
+		if err != nil {
+			return res, &Damage{Line: int(c.Size), Reason: fmt.Sprintf("checkpoint %d (size %d): %v", i+1, c.Size, err)}
+		}
+		if len(want) > 0 && size < want[len(want)-1].size {
+			return res, &Damage{Line: int(size), Reason: fmt.Sprintf("checkpoint %d covers %d records, fewer than the one before it", i+1, size)}
+		}
+		want = append(want, expected{size, root})
+	}
+	t := newTree()
+	verified := uint64(0) // records covered by the last matching checkpoint
+	checkAt := func() *Damage {
+		for len(want) > 0 && want[0].size == t.size() {
+			if !bytes.Equal(want[0].root, t.root()) {
+				return &Damage{Line: int(verified) + 1, Reason: fmt.Sprintf("records %d to %d do not match the signed checkpoint for %d records: one of them was edited, inserted, removed or moved, and the chain was rewritten to hide it", verified+1, t.size(), t.size())}
+			}
+			verified = t.size()
+			res.Checkpoints++
+			if opts.Verifier != nil {
+				res.SignedCheckpoints++
+			}
+			want = want[1:]
+		}
+		return nil
+	}
+	if d := checkAt(); d != nil {
+		return res, d
+	}
+
 	sc := scanLines(r)
 	prev := ""
 	line := 0
@@ -82,9 +155,16 @@ func Verify(r io.Reader) (VerifyResult, error) {
 		prev = rec.Hash
 		res.Records++
 		res.LastHash = rec.Hash
+		t.append(raw)
+		if d := checkAt(); d != nil {
+			return res, d
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return res, fmt.Errorf("reading audit log: %w", err)
+	}
+	if len(want) > 0 {
+		return res, &Damage{Line: res.Records + 1, Reason: fmt.Sprintf("the log ends after %d records but a checkpoint covers %d: records were cut off the end", res.Records, want[0].size)}
 	}
 	return res, nil
 }

@@ -76,6 +76,11 @@ type Audit struct {
 	// fingerprints of the PHI values found, so that an auditor with the
 	// key can list the disclosures of one value.
 	FingerprintKey *SecretKey `yaml:"fingerprint_key"`
+	// CheckpointKey, when set, is the Ed25519 note key ("PRIVATE+KEY+...",
+	// from `phigate audit keygen`) that signs checkpoints of the log,
+	// written beside it every CheckpointEvery records and at shutdown.
+	CheckpointKey   *SecretKey `yaml:"checkpoint_key"`
+	CheckpointEvery int        `yaml:"checkpoint_every"`
 }
 
 // SecretKey names a key by id and says where its bytes come from: an
@@ -147,6 +152,9 @@ func Load(path string) (Config, error) {
 	if cfg.Audit.FingerprintKey != nil {
 		paths = append(paths, &cfg.Audit.FingerprintKey.File)
 	}
+	if cfg.Audit.CheckpointKey != nil {
+		paths = append(paths, &cfg.Audit.CheckpointKey.File)
+	}
 	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
@@ -190,6 +198,17 @@ func (c Config) Validate() error {
 	}
 	if c.Audit.File == "" {
 		errs = append(errs, errors.New("audit.file: missing"))
+	}
+	if c.Audit.CheckpointEvery < 0 {
+		errs = append(errs, fmt.Errorf("audit.checkpoint_every: must not be negative, got %d", c.Audit.CheckpointEvery))
+	}
+	if k := c.Audit.CheckpointKey; k != nil {
+		if k.ID == "" {
+			errs = append(errs, errors.New("audit.checkpoint_key.id: missing"))
+		}
+		if (k.Env == "") == (k.File == "") {
+			errs = append(errs, errors.New("audit.checkpoint_key: set exactly one of env or file"))
+		}
 	}
 	if k := c.Audit.FingerprintKey; k != nil {
 		if k.ID == "" {

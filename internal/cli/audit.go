@@ -9,20 +9,30 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/phigate/phigate/audit"
 )
 
 func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "find" {
-		return runAuditFind(args[1:], stdin, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "find":
+			return runAuditFind(args[1:], stdin, stdout, stderr)
+		case "keygen":
+			return runAuditKeygen(args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError("missing or unknown audit command: want \"phigate audit verify FILE\" or \"phigate audit find -type TYPE FILE\"")
+		return usageError("missing or unknown audit command: want verify, find or keygen")
 	}
 	fs := newFlagSet("audit verify", stderr)
+	publicKey := fs.String("public-key", "", "checkpoint public key (\"origin+hash+key\" from phigate audit keygen), or @FILE holding it; without it, checkpoint roots are checked but not their signatures")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate audit verify FILE")
-		fmt.Fprintln(stderr, "Checks every record's sequence number, link to the previous record and hash. Exits 1 at the first damaged record.")
+		fmt.Fprintln(stderr, "Usage: phigate audit verify [-public-key KEY|@FILE] FILE")
+		fmt.Fprintln(stderr, "Checks every record's sequence number, link to the previous record and hash, and the signed checkpoints in FILE.checkpoints.")
+		fmt.Fprintln(stderr, "Exits 1 at the first damage found.")
+		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -31,17 +41,65 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return usageError("want exactly one audit log file, got %d arguments", fs.NArg())
 	}
 
+	var verifier note.Verifier
+	if *publicKey != "" {
+		key := *publicKey
+		if name, ok := strings.CutPrefix(key, "@"); ok {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				return fmt.Errorf("reading public key: %w", err)
+			}
+			key = strings.TrimSpace(string(data))
+		}
+		v, err := note.NewVerifier(key)
+		if err != nil {
+			return fmt.Errorf("invalid public key: %w", err)
+		}
+		verifier = v
+	}
+
 	path := fs.Arg(0)
-	res, err := audit.VerifyFile(path)
+	res, err := audit.VerifyFileWithCheckpoints(path, verifier)
 	var damage *audit.Damage
 	if errors.As(err, &damage) {
-		fmt.Fprintf(stdout, "FAIL %s: %d records verified, then the record on line %d is damaged: %s\n", path, res.Records, damage.Line, damage.Reason)
+		fmt.Fprintf(stdout, "FAIL %s: %d records verified, then line %d: %s\n", path, res.Records, damage.Line, damage.Reason)
 		return &exitError{code: exitFailure}
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "OK %s: %d records, chain intact, last hash %s\n", path, res.Records, res.LastHash)
+	switch {
+	case res.Checkpoints == 0:
+		fmt.Fprintln(stdout, "   no checkpoints: records cut off the end would not be detected")
+	case res.SignedCheckpoints == res.Checkpoints:
+		fmt.Fprintf(stdout, "   checkpoints match: %d, signatures verified\n", res.Checkpoints)
+	default:
+		fmt.Fprintf(stdout, "   checkpoints match: %d; signatures NOT verified (pass -public-key)\n", res.Checkpoints)
+	}
+	return nil
+}
+
+// runAuditKeygen prints a new checkpoint key pair.
+func runAuditKeygen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit keygen", stderr)
+	origin := fs.String("origin", "", "name of the log in its checkpoints, such as phigate.example.org/audit (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: phigate audit keygen -origin NAME")
+		fmt.Fprintln(stderr, "Prints a new Ed25519 checkpoint key pair: the private key for audit.checkpoint_key, the public key for audit verify.")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *origin == "" {
+		return usageError("missing -origin NAME")
+	}
+	private, public, err := audit.GenerateCheckpointKey(*origin)
+	if err != nil {
+		return fmt.Errorf("generating key: %w", err)
+	}
+	fmt.Fprintf(stdout, "private key (keep secret; put it in a secret for audit.checkpoint_key):\n%s\npublic key (for phigate audit verify -public-key):\n%s\n", private, public)
 	return nil
 }
 

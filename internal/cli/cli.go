@@ -23,7 +23,9 @@ Usage:
   phigate scan [flags] FILE... | -      find or mask PHI in files or standard input
   phigate policy eval -policy DIR -input FILE
                                         print the policy decision for one input document
-  phigate audit verify FILE             check the audit log's hash chain
+  phigate audit verify [-public-key K] FILE
+                                        check the audit log's hash chain and signed checkpoints
+  phigate audit keygen -origin NAME     create a checkpoint signing key pair
   phigate audit find -type T -key-id K FILE < value
                                         list the records that disclosed one PHI value
   phigate version                       print version information

@@ -21,6 +21,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/config"
@@ -119,7 +120,20 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		logger.Warn("audit.fingerprint_key is not set; audit records will not carry PHI fingerprints")
 	}
 
-	auditLog, err := audit.OpenFile(cfg.Audit.File, logger)
+	auditOpts := audit.FileOptions{Logger: logger, CheckpointEvery: uint64(cfg.Audit.CheckpointEvery)}
+	if k := cfg.Audit.CheckpointKey; k != nil {
+		key, err := k.Read()
+		if err == nil {
+			auditOpts.Signer, err = note.NewSigner(string(key))
+		}
+		if err != nil {
+			// note's errors never include the key.
+			return nil, fmt.Errorf("audit checkpoint key %s: %w", k.ID, err)
+		}
+	} else {
+		logger.Warn("audit.checkpoint_key is not set; the audit log will have no signed checkpoints")
+	}
+	auditLog, err := audit.OpenFileWithOptions(cfg.Audit.File, auditOpts)
 	if err != nil {
 		return nil, err
 	}

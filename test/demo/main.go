@@ -273,7 +273,7 @@ func (s *session) report(out io.Writer, keep bool) error {
 	if !keep {
 		defer os.RemoveAll(s.dir)
 	}
-	verify, err := exec.Command(s.phigate, "audit", "verify", s.stack.AuditPath).CombinedOutput()
+	verify, err := exec.Command(s.phigate, "audit", "verify", "-public-key", s.stack.CheckpointPublicKey, s.stack.AuditPath).CombinedOutput()
 	fmt.Fprintf(out, "\nphigate audit verify: %s", verify)
 	if err != nil {
 		return fmt.Errorf("audit log did not verify: %w", err)

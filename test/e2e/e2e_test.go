@@ -543,9 +543,12 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 	}
 	st.Stop() // flushes outcome records and closes the log
 
-	out, err := exec.Command(phigateBin, "audit", "verify", st.AuditPath).CombinedOutput()
+	out, err := exec.Command(phigateBin, "audit", "verify", "-public-key", st.CheckpointPublicKey, st.AuditPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("audit verify failed: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("signatures verified")) {
+		t.Errorf("audit verify did not check signed checkpoints:\n%s", out)
 	}
 
 	data, err := os.ReadFile(st.AuditPath)

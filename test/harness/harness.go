@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/envoy"
 	"github.com/phigate/phigate/test/standin"
 )
@@ -73,6 +74,11 @@ type Stack struct {
 	// PolicyDir is the bundle directory phigate loads and polls every
 	// second.
 	PolicyDir string
+	// CheckpointPublicKey verifies the audit log's checkpoints, which
+	// phigate signs every 10 records and at shutdown with a key made for
+	// this stack.
+	CheckpointPublicKey string
+	checkpointKey       string
 	// PhigateLog and EnvoyLog are the processes' output files.
 	PhigateLog, EnvoyLog string
 
@@ -164,6 +170,10 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	}
 	grpcPort, adminPort, envoyPort, envoyAdminPort := ports[0], ports[1], ports[2], ports[3]
 
+	st.checkpointKey, st.CheckpointPublicKey, err = audit.GenerateCheckpointKey("phigate.test/audit")
+	if err != nil {
+		return st, err
+	}
 	policyDir, err := policyBundle(opts)
 	if err != nil {
 		return st, err
@@ -229,6 +239,8 @@ providers_file: providers.yaml
 audit:
   file: audit.jsonl
   fingerprint_key: {id: test-1, env: PHIGATE_FINGERPRINT_KEY}
+  checkpoint_key: {id: test-checkpoints, env: PHIGATE_CHECKPOINT_KEY}
+  checkpoint_every: 10
 max_body_bytes: 1048576
 log_level: info
 `, grpcPort, adminPort, policyDir)
@@ -280,6 +292,7 @@ func (st *Stack) startPhigate(ctx context.Context, opts Options) error {
 		"OPENAI_BAA_API_KEY="+KeyOpenAIBAA,
 		"ANTHROPIC_API_KEY="+KeyAnthropic,
 		"PHIGATE_FINGERPRINT_KEY="+FingerprintKey,
+		"PHIGATE_CHECKPOINT_KEY="+st.checkpointKey,
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := startProcess(cmd)
