@@ -316,8 +316,13 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 	ex.decided = true
 	ex.logDecision()
 
+	// The request id also goes upstream, so a vendor's records can be
+	// matched with the audit log.
 	mutation := &extprocv3.HeaderMutation{
-		SetHeaders: []*corev3.HeaderValueOption{setHeader(opts.UpstreamHeader, target.Cluster)},
+		SetHeaders: []*corev3.HeaderValueOption{
+			setHeader(opts.UpstreamHeader, target.Cluster),
+			setHeader(HeaderRequestID, ex.id),
+		},
 	}
 	ex.setCredentials(mutation, target)
 	for name, value := range d.Headers {

@@ -354,6 +354,16 @@ func (st *Stack) startEnvoy(ctx context.Context, opts Options, b envoy.Bootstrap
 	return nil
 }
 
+// KillPhigate ends phigate with SIGKILL, as a crash or an OOM kill would,
+// and waits for it to exit.
+func (st *Stack) KillPhigate() {
+	if st.phigate == nil {
+		return
+	}
+	_ = st.phigate.cmd.Process.Kill()
+	<-st.phigate.exited
+}
+
 // Stop stops Envoy, then phigate (with SIGTERM, so it drains and closes
 // its audit log), then the stand-ins.
 func (st *Stack) Stop() {
