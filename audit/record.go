@@ -69,9 +69,16 @@ type Record struct {
 	ForwardedBytes  int      `json:"forwarded_bytes,omitempty"`
 
 	// Outcome fields.
-	Status        int     `json:"status,omitempty"`
-	ResponseBytes int     `json:"response_bytes,omitempty"`
-	DurationMS    float64 `json:"duration_ms,omitempty"`
+	Status        int `json:"status,omitempty"`
+	ResponseBytes int `json:"response_bytes,omitempty"`
+	// Token usage as the provider reported it, and the time from the
+	// request's arrival to the first response body byte.
+	InputTokens      int     `json:"input_tokens,omitempty"`
+	OutputTokens     int     `json:"output_tokens,omitempty"`
+	CacheReadTokens  int     `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int     `json:"cache_write_tokens,omitempty"`
+	FirstByteMS      float64 `json:"first_byte_ms,omitempty"`
+	DurationMS       float64 `json:"duration_ms,omitempty"`
 	// Error names what went wrong when the exchange did not complete.
 	Error string `json:"error,omitempty"`
 

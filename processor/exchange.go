@@ -55,8 +55,12 @@ type exchange struct {
 	record   audit.Record
 
 	// Response facts.
+	target        provider.Provider
 	status        int
 	responseBytes int
+	firstByte     time.Duration
+	streamUsage   *llmapi.StreamUsage
+	usage         llmapi.Usage
 	outcomeDone   bool
 }
 
@@ -282,6 +286,7 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 	opts := ex.s.opts
 	d := ex.decision
 	target, _ := opts.Registry.Lookup(d.Provider) // Decide checked that it exists.
+	ex.target = target
 
 	if target.Format != ex.api.Format() && ex.api != llmapi.APIUnknown {
 		// TODO: translate between the OpenAI and Anthropic wire formats;
@@ -442,6 +447,7 @@ func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.Proces
 		ResponseHeaders: &extprocv3.HeadersResponse{Response: common},
 	}}
 	if strings.HasPrefix(header(h, "content-type"), "text/event-stream") {
+		ex.streamUsage = llmapi.NewStreamUsage(ex.target.Format)
 		resp.ModeOverride = &extprocfilterv3.ProcessingMode{
 			ResponseHeaderMode: extprocfilterv3.ProcessingMode_SEND,
 			ResponseBodyMode:   extprocfilterv3.ProcessingMode_STREAMED,
@@ -454,7 +460,20 @@ func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.Proces
 }
 
 func (ex *exchange) responseBody(b *extprocv3.HttpBody) (*extprocv3.ProcessingResponse, error) {
+	if ex.responseBytes == 0 && len(b.Body) > 0 {
+		ex.firstByte = time.Since(ex.start)
+	}
 	ex.responseBytes += len(b.Body)
+	switch {
+	case ex.streamUsage != nil:
+		ex.streamUsage.Feed(b.Body)
+		if b.EndOfStream {
+			ex.usage, _ = ex.streamUsage.Usage()
+		}
+	case b.EndOfStream:
+		// Buffered mode: this message holds the whole body.
+		ex.usage, _ = llmapi.UsageFromBody(b.Body)
+	}
 	if b.EndOfStream {
 		ex.writeOutcome("")
 	}
@@ -486,13 +505,18 @@ func (ex *exchange) writeOutcome(errText string) {
 	}
 	ex.outcomeDone = true
 	rec := &audit.Record{
-		Kind:          audit.KindOutcome,
-		RequestID:     ex.id,
-		Provider:      ex.record.Provider,
-		Status:        ex.status,
-		ResponseBytes: ex.responseBytes,
-		DurationMS:    float64(time.Since(ex.start).Microseconds()) / 1000,
-		Error:         errText,
+		Kind:             audit.KindOutcome,
+		RequestID:        ex.id,
+		Provider:         ex.record.Provider,
+		Status:           ex.status,
+		ResponseBytes:    ex.responseBytes,
+		InputTokens:      ex.usage.InputTokens,
+		OutputTokens:     ex.usage.OutputTokens,
+		CacheReadTokens:  ex.usage.CacheReadTokens,
+		CacheWriteTokens: ex.usage.CacheWriteTokens,
+		FirstByteMS:      float64(ex.firstByte.Microseconds()) / 1000,
+		DurationMS:       float64(time.Since(ex.start).Microseconds()) / 1000,
+		Error:            errText,
 	}
 	ex.s.background.Add(1)
 	go func() {

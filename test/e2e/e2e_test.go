@@ -562,6 +562,7 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 	}
 	decisions := map[string]audit.Record{}
 	outcomes := map[string]bool{}
+	outcomeRecords := map[string]audit.Record{}
 	for line := range bytes.Lines(data) {
 		var rec audit.Record
 		if err := json.Unmarshal(line, &rec); err != nil {
@@ -572,6 +573,7 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 			decisions[rec.RequestID] = rec
 		case audit.KindOutcome:
 			outcomes[rec.RequestID] = true
+			outcomeRecords[rec.RequestID] = rec
 		}
 	}
 	for i, id := range ids {
@@ -592,6 +594,12 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 	}
 	if got := decisions[ids[4]]; got.Action != "deny" || got.Status != http.StatusForbidden {
 		t.Errorf("marketing request record: action %q status %d; want deny 403", got.Action, got.Status)
+	}
+	for _, i := range []int{1, 3} { // non-streamed OpenAI and Anthropic replies
+		got := outcomeRecords[ids[i]]
+		if got.Status != http.StatusOK || got.InputTokens == 0 || got.OutputTokens == 0 || got.FirstByteMS <= 0 {
+			t.Errorf("request %d outcome: status %d, tokens %d/%d, first byte %v ms; want 200, token usage and a first-byte time", i, got.Status, got.InputTokens, got.OutputTokens, got.FirstByteMS)
+		}
 	}
 	if got := decisions[ids[1]]; got.FingerprintKey != harness.FingerprintKeyID || len(got.PHIFingerprints) == 0 {
 		t.Errorf("PHI request record: fingerprint key %q, %d fingerprints; want key %s and some", got.FingerprintKey, len(got.PHIFingerprints), harness.FingerprintKeyID)
