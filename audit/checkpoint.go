@@ -23,8 +23,8 @@ import (
 // over those records, signed with an Ed25519 note key.
 //
 // A signed checkpoint commits to every record it covers. Rewriting the
-// log, even with every chain hash recomputed, changes the root; cutting
-// records off the end leaves the log shorter than a checkpoint says.
+// log, even with every chain hash recomputed, changes the root. Cutting
+// records off the end leaves the log shorter than a checkpoint states.
 
 // Checkpoint is one entry of a log's checkpoints file.
 type Checkpoint struct {
@@ -111,7 +111,7 @@ func openCheckpoint(c Checkpoint, verifier note.Verifier) (uint64, []byte, error
 		return 0, nil, fmt.Errorf("checkpoint root hash: %w", err)
 	}
 	if size != c.Size {
-		return 0, nil, fmt.Errorf("checkpoint entry says size %d but its note says %d", c.Size, size)
+		return 0, nil, fmt.Errorf("checkpoint entry has size %d but its note has %d", c.Size, size)
 	}
 	return size, root, nil
 }

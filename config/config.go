@@ -18,10 +18,10 @@ import (
 // Config is the whole configuration. Relative paths in it are resolved
 // against the directory of the file they were read from.
 type Config struct {
-	// GRPCAddress is where the ext_proc gRPC server listens.
+	// GRPCAddress is the listen address of the ext_proc gRPC server.
 	GRPCAddress string `yaml:"grpc_address"`
-	// AdminAddress is where the HTTP admin server (health, readiness)
-	// listens.
+	// AdminAddress is the listen address of the HTTP admin server
+	// (health, readiness, policy status).
 	AdminAddress string `yaml:"admin_address"`
 	Policy       Policy `yaml:"policy"`
 	// ProvidersFile is the provider registry.
@@ -48,8 +48,8 @@ type Policy struct {
 	// .signatures.json signed with this key.
 	Verification *Verification `yaml:"verification"`
 	// ShadowBundle, when set, is a candidate bundle (same forms as Bundle)
-	// evaluated beside the active one; where it decides differently, the
-	// difference is logged and audited, and the candidate never affects a
+	// evaluated beside the active one. Where it decides differently, the
+	// difference is logged and audited. The candidate never affects a
 	// request.
 	ShadowBundle string `yaml:"shadow_bundle"`
 }
@@ -83,7 +83,7 @@ type Audit struct {
 	CheckpointEvery int        `yaml:"checkpoint_every"`
 }
 
-// SecretKey names a key by id and says where its bytes come from: an
+// SecretKey names a key by id and the source of its bytes: an
 // environment variable or a file, never the configuration itself.
 type SecretKey struct {
 	ID   string `yaml:"id"`

@@ -15,7 +15,7 @@ import (
 //
 // Reloading works like this:
 //  1. Every poll interval, each source is asked for its bundle, passing the
-//     version last loaded; an unchanged source answers without a bundle.
+//     version last loaded. An unchanged source returns no bundle.
 //  2. A changed bundle is compiled into a new Engine.
 //  3. On success the Engine replaces the old one with an atomic store.
 //     Requests already holding the old Engine finish with it, so none is

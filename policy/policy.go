@@ -45,8 +45,8 @@ type RequestInfo struct {
 	Model     string `json:"model"`
 	Stream    bool   `json:"stream"`
 	BodyValid bool   `json:"body_valid"`
-	// BodyError says why the body did not parse; it names a position,
-	// never body content.
+	// BodyError is the reason the body did not parse. It names a
+	// position, never body content.
 	BodyError         string `json:"body_error,omitempty"`
 	Attachments       int    `json:"attachments"`
 	RequestedProvider string `json:"requested_provider"`

@@ -176,7 +176,7 @@ func (ex *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ex
 	}
 	ex.body = append(ex.body, b.Body...)
 	if !b.EndOfStream {
-		// In BUFFERED mode Envoy sends the whole body in one message; a
+		// In BUFFERED mode Envoy sends the whole body in one message. A
 		// partial chunk means the filter is configured otherwise, and
 		// deciding on part of a body would let the rest through unscanned.
 		return nil, errors.New("request body arrived in chunks: configure the ext_proc filter with request_body_mode BUFFERED")
@@ -434,7 +434,7 @@ func (ex *exchange) immediate(status int, code, message string) *extprocv3.Proce
 	}}
 }
 
-// responseHeaders tells the client the request id and decision, and
+// responseHeaders adds the request id and decision for the client, and
 // switches event streams to STREAMED so each chunk reaches the client as
 // soon as it arrives.
 func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, error) {

@@ -256,7 +256,7 @@ func (s *service) adminHandler() http.Handler {
 			http.Error(w, "not ready: the audit log rejects writes", http.StatusServiceUnavailable)
 		default:
 			// A failed policy reload keeps the last good policy serving,
-			// so phigate stays ready and says so here.
+			// so phigate stays ready and reports the failure here.
 			st := s.policies.Status()
 			fmt.Fprintf(w, "ready\npolicy revision %s\n", st.Active.Revision)
 			if st.Active.LastError != "" {
