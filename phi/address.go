@@ -1,38 +1,126 @@
 package phi
 
-// AddressDetector finds street addresses: a house number of one to six
-// digits, one to four capitalized words or ordinals ("Main", "5th", "N."),
-// a capitalized street suffix ("Street", "St", "Ave.", "Blvd", ...), and
-// an optional unit ("Apt 4B", "Suite 200", "#12"). City, state and ZIP are
-// not part of the span; ZIPDetector reports the ZIP code.
+import "unicode/utf8"
+
+// AddressDetector finds street addresses in these shapes:
+//   - US and UK: a house number of one to six digits, one to four
+//     capitalized words or ordinals ("Main", "5th", "N."), and a
+//     capitalized street suffix ("Street", "St", "Ave.", "Close",
+//     "Crescent", ...): "1234 Main St.", "14 High Street";
+//   - a street type before the name, with a house number before or after
+//     it: "12 Rue de la Paix", "Via Roma 131", "ul. Słowicza 10",
+//     "Avda. Rio Nalon 58";
+//   - a street name ending in a street word of its language, followed by
+//     the house number: "Strickstrasse 61", "Søndergade 52", "Kiannonkatu
+//     98", or a street type after the name: "Erzsébet tér 19";
+//   - post office and military boxes: "P.O. Box 242", "PSC 7589, Box
+//     0572", "Unit 8505 Box 9220", "APO AE 20040".
+//
+// An extra number before the house number is included ("515 385 Gemsbok
+// St"), and so is a unit after it, on the same line or the next ("Apt
+// 4B", "Suite 200", "#12", "Flat 3"). City, state and ZIP are not part of
+// the span; ZIPDetector reports the ZIP code.
 type AddressDetector struct{}
 
-// streetSuffixes are the street types, lowercase, that end an address.
+// streetSuffixes are the street types, lowercase, that end an address
+// after its house number and name. Types that are also frequent words in
+// notes ("walk" of "6 Minute Walk", "point", "station", "view") are left
+// out.
 var streetSuffixes = []string{
 	"street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd",
 	"lane", "ln", "drive", "dr", "court", "ct", "way", "place", "pl",
 	"terrace", "ter", "parkway", "pkwy", "circle", "cir", "highway", "hwy",
 }
 
+// extraStreetSuffixes end an address only after a house number, because
+// without one they end region and landmark names too ("Ohio River
+// Valley", "Brook Village").
+var extraStreetSuffixes = []string{
+	"close", "crescent", "cres", "row", "square", "sq", "gardens", "gdns",
+	"mews", "grove", "trail", "trl", "plaza", "loop", "pike", "alley",
+	"expressway", "freeway", "turnpike", "ridge", "heights", "hollow",
+	"crossing", "estates", "junction", "landing", "manor", "meadows",
+	"mills", "rapids", "ranch", "shores", "springs", "summit", "valley",
+	"village", "ville", "forge", "forges", "mall", "harbor", "harbour",
+	"brook", "creek", "glen", "haven", "knoll", "motorway", "orchard",
+	"plains", "prairie", "spur", "viaduct", "vista", "ports",
+}
+
+// streetPrefixes are the street types, lowercase, that open a street name
+// in Romance and Slavic languages ("Via Roma", "Rue de la Paix", "ul.
+// Słowicza"). Only "rue" and "ul" count in lowercase, because "via" and
+// "av" are English words too.
+var streetPrefixes = newWordSet(
+	"via", "viale", "piazza", "corso", "strada", "rue", "avenue",
+	"boulevard", "chemin", "calle", "avenida", "avda", "paseo", "plaza",
+	"carrer", "camino", "rua", "travessa", "ul", "ulica", "aleja", "plac",
+)
+
+// streetEndings end a one-word street name in Germanic, Nordic, Dutch,
+// Finnish and Hungarian ("Strickstrasse", "Ringvej", "Kiannonkatu").
+// Such a name counts only before a house number.
+var streetEndings = []string{
+	"strasse", "straße", "gasse", "weg", "vej", "gade", "gata", "gatan",
+	"vägen", "vagen", "veien", "vegen", "straat", "laan", "katu", "kuja",
+	"tie", "utca", "allee", "platz", "plein", "steeg", "dreef", "kade",
+	"gracht", "torget", "stræde", "vænget", "gränd",
+}
+
+// streetTypesAfter are street types written as a word after the name and
+// before the house number ("Erzsébet tér 19", "Hegedűs Gyula utca 76").
+var streetTypesAfter = newWordSet("utca", "út", "tér", "gate", "vei", "vej", "gata", "gatan", "straße", "strasse")
+
 // unitLabels are the words that introduce an apartment or suite, lowercase.
-var unitLabels = []string{"apartment", "apt", "suite", "ste", "unit", "room", "rm", "floor", "fl"}
+var unitLabels = []string{"apartment", "apt", "suite", "ste", "unit", "room", "rm", "floor", "fl", "flat"}
 
 // Name returns "address".
 func (AddressDetector) Name() string { return "address" }
 
 // Detect appends the street addresses in text to dst.
 func (d AddressDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
-		if !isDigit(text[i]) {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setDigitWordStart,
+// through ix when it is not nil.
+func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setDigitWordStart, 0); i < len(text); i = ix.next(text, setDigitWordStart, i+1) {
+		c := text[i]
+		if !isDigit(c) {
+			if (i == 0 || !isAlnum(text[i-1])) && mayOpenBox(text, i) {
+				if end := boxEnd(text, i); end > 0 {
+					dst = append(dst, Finding{Type: TypeAddress, Start: i, End: end, Confidence: confHigh, Detector: d.Name()})
+					i = end - 1
+				}
+			}
 			continue
 		}
 		n := digitsAt(text, i)
 		start := i
 		i += n - 1
-		if n > 6 || !digitStart(text, start) || start+n >= len(text) || text[start+n] != ' ' {
+		if n > 6 || !digitStart(text, start) {
 			continue
 		}
-		end := streetEnd(text, start+n+1)
+		if begin, ok := streetBefore(text, start); ok {
+			// houseNumberEnd returns start itself when the digits are not
+			// a house number ("4B" runs into a letter); such a match is no
+			// address, and stepping back to it would loop forever.
+			if end := houseNumberEnd(text, start); end > start {
+				end = unitEnd(text, end)
+				dst = append(dst, Finding{Type: TypeAddress, Start: begin, End: end, Confidence: confMedium, Detector: d.Name()})
+				i = max(i, end-1)
+				continue
+			}
+		}
+		if start+n >= len(text) || text[start+n] != ' ' {
+			continue
+		}
+		after := start + n + 1
+		end := streetAfterNumber(text, after)
+		if m := digitsAt(text, after); end < 0 && m > 0 && m <= 6 && after+m < len(text) && text[after+m] == ' ' {
+			// "515 385 Gemsbok St": a second number before the street.
+			end = streetAfterNumber(text, after+m+1)
+		}
 		if end < 0 {
 			continue
 		}
@@ -41,6 +129,278 @@ func (d AddressDetector) Detect(text string, dst []Finding) []Finding {
 		i = end - 1
 	}
 	return dst
+}
+
+// streetAfterNumber returns the end of the street that follows a house
+// number and starts at i, in any shape that AddressDetector documents, or
+// -1.
+func streetAfterNumber(text string, i int) int {
+	if end := streetEnd(text, i); end > 0 {
+		return end
+	}
+	if end := prefixStreetEnd(text, i); end > 0 {
+		return houseNumberEnd(text, end)
+	}
+	if !isNameStart(text, i) {
+		return -1
+	}
+	w := nameWordEnd(text, i)
+	if w+1 >= len(text) || text[w] != ' ' || !isDigit(text[w+1]) {
+		return -1
+	}
+	if hasStreetEnding(text[i:w]) {
+		return houseNumberEnd(text, w+1)
+	}
+	return bareStreetEnd(text, i, w)
+}
+
+// bareStreetEnd returns the end of "Word 56" after a house number, a street
+// name without a street type and its number ("87331 Dunajska 56"), or -1.
+// The shape also fits doses ("2 Tylenol 500"), so three conditions apply.
+// The number before must open a line or have three digits or more. The
+// word must be a name word of four letters or more, not a drug or eponym.
+// The line or clause must end right after the house number.
+func bareStreetEnd(text string, i, w int) int {
+	j := i - 1
+	k := j
+	for k > 0 && isDigit(text[k-1]) {
+		k--
+	}
+	if j-k < 3 && !lineStart(text, k) {
+		return -1
+	}
+	word := text[i:w]
+	if w-i < 4 || !isNameWord(word) || inWordSet(notNameWords, word) || inWordSet(streetPrefixes, word) {
+		return -1
+	}
+	end := houseNumberEnd(text, w+1)
+	if end == w+1 {
+		return -1
+	}
+	if end == len(text) || text[end] == '\n' || text[end] == '\r' || text[end] == ',' {
+		return end
+	}
+	if e := unitEnd(text, end); e > end {
+		return end
+	}
+	return -1
+}
+
+// prefixStreetEnd returns the end of a street whose type comes first
+// ("Via Roma", "Rue de la Paix", "ul. Słowicza") at i, or -1. Up to four
+// words follow the type: capitalized words and the lowercase particles of
+// place names ("de", "la", "del"), ending on a capitalized word.
+func prefixStreetEnd(text string, i int) int {
+	if i >= len(text) || !isLetter(text[i]) {
+		return -1
+	}
+	w := wordEnd(text, i)
+	word := text[i:w]
+	if !inWordSet(streetPrefixes, word) || isLower(text[i]) && !equalFold(word, "rue") && !equalFold(word, "ul") {
+		return -1
+	}
+	j := w
+	if j < len(text) && text[j] == '.' {
+		j++
+	}
+	end := -1
+	for words := 0; words < 4; words++ {
+		if j+1 >= len(text) || text[j] != ' ' {
+			break
+		}
+		k := j + 1
+		if isNameStart(text, k) {
+			e := nameWordEnd(text, k)
+			if e-k < 2 || !isNameWord(text[k:e]) {
+				break
+			}
+			end, j = e, e
+			continue
+		}
+		e := wordEnd(text, k)
+		if e == k || !inWordSet(placeParticles, text[k:e]) {
+			break
+		}
+		j = e
+	}
+	return end
+}
+
+// placeParticles are the lowercase words inside street and town names
+// ("Rue de la Paix", "Villafranca del Cid").
+var placeParticles = newWordSet("de", "la", "le", "les", "des", "du", "del", "della", "di", "da", "do", "dos", "das", "van", "der", "den", "von", "y", "e")
+
+// hasStreetEnding reports whether word, a capitalized word with at least
+// three letters before the ending, ends in one of streetEndings.
+func hasStreetEnding(word string) bool {
+	for _, e := range streetEndings {
+		if len(word) >= len(e)+3 && hasPrefixFold(word, len(word)-len(e), e) {
+			return true
+		}
+	}
+	return false
+}
+
+// houseNumberEnd returns the end of a house number at i (" 61", " 19.",
+// " 12b") or, when none is there, i itself. The number may follow a space.
+func houseNumberEnd(text string, i int) int {
+	j := i
+	if j < len(text) && text[j] == ' ' {
+		j++
+	}
+	n := digitsAt(text, j)
+	if n == 0 || n > 5 {
+		return i
+	}
+	end := j + n
+	if end < len(text) && isLower(text[end]) && (end+1 == len(text) || !isLetter(text[end+1])) {
+		end++
+	}
+	if end < len(text) && isAlnum(text[end]) {
+		return i
+	}
+	if end+1 < len(text) && text[end] == '.' && text[end+1] == '\n' {
+		end++
+	}
+	return end
+}
+
+// streetBefore reports whether the number at i is a house number after a
+// street name ("Strickstrasse 61", "Via Roma 131", "Erzsébet tér 19") and
+// returns where the address starts: at the street or at a number before
+// it ("83854 Strickstrasse 61").
+func streetBefore(text string, i int) (int, bool) {
+	if i < 3 || text[i-1] != ' ' || !isLetter(text[i-2]) && text[i-2] < utf8.RuneSelf {
+		return 0, false
+	}
+	// Every shape ends in a capitalized name word or a street type, so a
+	// number after a lowercase word ("take 2") is rejected before the
+	// words are collected.
+	k := i - 2
+	for k > 0 && text[k-1] != ' ' && text[k-1] != '\n' && i-k < 40 {
+		k--
+	}
+	if !isNameStart(text, k) && !inWordSet(streetTypesAfter, text[k:i-1]) {
+		return 0, false
+	}
+	var starts [5]int
+	n := 0
+	j := i - 1
+	for n < len(starts) && j > 0 && text[j] == ' ' {
+		k := j
+		for k > 0 && text[k-1] != ' ' && text[k-1] != '\n' && j-k < 40 {
+			k--
+		}
+		if k == j {
+			break
+		}
+		starts[n] = k
+		n++
+		j = k - 1
+	}
+	if n == 0 {
+		return 0, false
+	}
+
+	begin := -1
+	last := text[starts[0] : i-1]
+	switch {
+	case isNameStart(text, starts[0]) && hasStreetEnding(last):
+		begin = starts[0]
+	case n >= 2 && inWordSet(streetTypesAfter, last) && isNameStart(text, starts[1]):
+		begin = starts[1]
+		if n >= 3 && isNameStart(text, starts[2]) && isNameWord(firstWord(text, starts[2])) {
+			begin = starts[2]
+		}
+	default:
+		for k := 0; k < n; k++ {
+			if prefixStreetEnd(text, starts[k]) == i-1 {
+				begin = starts[k]
+				break
+			}
+		}
+	}
+	if begin < 0 {
+		return 0, false
+	}
+	if begin >= 2 && text[begin-1] == ' ' && isDigit(text[begin-2]) {
+		k := begin - 1
+		for k > 0 && isDigit(text[k-1]) {
+			k--
+		}
+		if begin-1-k <= 6 && digitStart(text, k) {
+			begin = k
+		}
+	}
+	return begin, true
+}
+
+// firstWord returns the word, as nameWordEnd reads it, at i.
+func firstWord(text string, i int) string {
+	return text[i:nameWordEnd(text, i)]
+}
+
+// mayOpenBox reports whether "P.O.", "PO", "PSC", "Unit", "APO", "FPO" or
+// "DPO" may start at i, judging by two bytes, so that boxEnd runs on few
+// words.
+func mayOpenBox(text string, i int) bool {
+	if i+1 >= len(text) {
+		return false
+	}
+	c, next := text[i], lower(text[i+1])
+	switch c {
+	case 'P', 'p':
+		return next == '.' || next == 'o' || next == 's'
+	case 'U', 'u':
+		return next == 'n'
+	case 'A', 'F', 'D':
+		return text[i+1] == 'P'
+	}
+	return false
+}
+
+// boxEnd returns the end of a post office or military box at i, or -1:
+// "P.O. Box 242", "PO Box 12", "PSC 7589, Box 0572", "Unit 8505 Box 9220",
+// and the military post line "APO AE 20040" (APO, FPO or DPO, then AA, AE
+// or AP and five digits).
+func boxEnd(text string, i int) int {
+	j := -1
+	switch {
+	case hasPrefixFold(text, i, "p.o. box "):
+		j = i + 9
+	case hasPrefixFold(text, i, "po box "):
+		j = i + 7
+	case hasPrefixFold(text, i, "psc ") || hasPrefixFold(text, i, "unit "):
+		k := i + 4
+		if text[i] == 'U' || text[i] == 'u' {
+			k++
+		}
+		n := digitsAt(text, k)
+		if n == 0 || n > 5 {
+			return -1
+		}
+		k += n
+		if k < len(text) && text[k] == ',' {
+			k++
+		}
+		if !hasPrefixFold(text, k, " box ") {
+			return -1
+		}
+		j = k + 5
+	case i+12 <= len(text) && (text[i:i+4] == "APO " || text[i:i+4] == "FPO " || text[i:i+4] == "DPO "):
+		code := text[i+4 : i+7]
+		if code != "AA " && code != "AE " && code != "AP " || digitsAt(text, i+7) != 5 || !digitEnd(text, i+12) {
+			return -1
+		}
+		return i + 12
+	default:
+		return -1
+	}
+	n := digitsAt(text, j)
+	if n == 0 || n > 6 || !digitEnd(text, j+n) {
+		return -1
+	}
+	return j + n
 }
 
 // streetEnd returns the end of the street name and suffix that start at i,
@@ -59,7 +419,7 @@ func streetEnd(text string, i int) int {
 		if w < len(text) && text[w] == '.' {
 			wordStop = w + 1
 		}
-		if words > 0 && isUpper(word[0]) && isStreetSuffix(word) {
+		if words > 0 && isUpper(word[0]) && isAnyStreetSuffix(word) {
 			end = wordStop
 		}
 		if wordStop >= len(text) || text[wordStop] != ' ' {
@@ -96,6 +456,8 @@ func streetWordEnd(text string, i int) int {
 	return nameWordEnd(text, i)
 }
 
+// isStreetSuffix reports whether word is in streetSuffixes, the suffixes
+// that end a street name even without a house number.
 func isStreetSuffix(word string) bool {
 	for _, s := range streetSuffixes {
 		if equalFold(word, s) {
@@ -105,14 +467,35 @@ func isStreetSuffix(word string) bool {
 	return false
 }
 
+// isAnyStreetSuffix reports whether word is in streetSuffixes or
+// extraStreetSuffixes.
+func isAnyStreetSuffix(word string) bool {
+	if isStreetSuffix(word) {
+		return true
+	}
+	for _, s := range extraStreetSuffixes {
+		if equalFold(word, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // unitEnd extends an address that ends at i over an apartment or suite
-// ("Apt 4B", ", Suite 200", " #12") and returns the new end.
+// ("Apt 4B", ", Suite 200", " #12", or "Apt. 5" on the next line) and
+// returns the new end.
 func unitEnd(text string, i int) int {
 	j := i
 	if j < len(text) && text[j] == ',' {
 		j++
 	}
 	j = skipSpaces(text, j)
+	if j < len(text) && text[j] == '\n' {
+		j = skipSpaces(text, j+1)
+		if j < len(text) && text[j] == '>' {
+			j = skipSpaces(text, j+1)
+		}
+	}
 	if j == i && (j >= len(text) || text[j] != '#') {
 		return i
 	}
@@ -162,9 +545,18 @@ func containsDigit(s string) bool {
 	return false
 }
 
-// ZIPDetector finds US ZIP codes ("66044", "66044-1234") where the context
-// shows them to be ZIP codes: after a two-letter state code ("KS 66044",
-// the end of an address line) or after "ZIP", "zip code" or "postal code".
+// ZIPDetector finds postal codes where the context shows them to be postal
+// codes:
+//   - US ZIP codes ("66044", "66044-1234") after a two-letter state code
+//     ("KS 66044", the end of an address line);
+//   - after "ZIP", "zip code" or "postal code", any common national shape:
+//     three to six digits, "394 13", "53-320", "3610-114", "7412 SL";
+//   - four to six digits, or the shapes above, right after a country name
+//     ("Finland 41600");
+//   - UK postcodes ("SW1A 1AA", "M1 1AE") and Canadian postal codes ("B0J
+//     2H0") anywhere, in capitals with the space, because their letter
+//     and digit pattern rarely occurs otherwise.
+//
 // A five-digit number on its own is not reported.
 //
 // NOTE: a ZIP code after a spelled-out state ("Kansas 66044") is missed.
@@ -181,14 +573,37 @@ func (ZIPDetector) Name() string { return "zip" }
 
 // Detect appends the ZIP codes in text to dst.
 func (d ZIPDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
-		if !isDigit(text[i]) {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setDigitUpper,
+// through ix when it is not nil.
+func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setDigitUpper, 0); i < len(text); i = ix.next(text, setDigitUpper, i+1) {
+		c := text[i]
+		if isUpper(c) && (i == 0 || !isAlnum(text[i-1])) && i+1 < len(text) && (isDigit(text[i+1]) || isUpper(text[i+1])) {
+			if end := ukOrCanadianPostcodeEnd(text, i); end > 0 {
+				dst = append(dst, Finding{Type: TypeZIP, Start: i, End: end, Confidence: confMedium, Detector: d.Name()})
+				i = end - 1
+			}
+			continue
+		}
+		if !isDigit(c) {
 			continue
 		}
 		n := digitsAt(text, i)
 		start := i
+		if !digitStart(text, start) {
+			i += n - 1
+			continue
+		}
+		if end := postalCodeEnd(text, start); end > 0 && (n >= 3 && afterCountry(text, start) || cueBefore(text, start, 15, zipCues) >= 0) {
+			dst = append(dst, Finding{Type: TypeZIP, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
+			i = end - 1
+			continue
+		}
 		i += n - 1
-		if n != 5 || !digitStart(text, start) {
+		if n != 5 {
 			continue
 		}
 		end := start + 5
@@ -226,4 +641,94 @@ func afterStateCode(text string, i int) bool {
 		}
 	}
 	return false
+}
+
+// postalCodeEnd returns the end of a postal code in one of the numeric
+// national shapes at i ("880", "53650", "394 13", "53-320", "3610-114",
+// "7412 SL"), or -1.
+func postalCodeEnd(text string, i int) int {
+	n := digitsAt(text, i)
+	if n < 2 || n > 6 || n == 2 && (i+n >= len(text) || text[i+n] != '-') {
+		return -1
+	}
+	end := i + n
+	if end+1 < len(text) {
+		sep := text[end]
+		m := digitsAt(text, end+1)
+		switch {
+		case sep == ' ' && n == 3 && m == 2, sep == '-' && n == 2 && m == 3, sep == '-' && n >= 4 && (m == 3 || m == 4):
+			end += 1 + m
+		case n == 2:
+			return -1
+		case sep == ' ' && n == 4 && end+3 <= len(text) && isUpper(text[end+1]) && isUpper(text[end+2]) && (end+3 == len(text) || !isAlnum(text[end+3])):
+			end += 3
+		}
+	}
+	if !digitEnd(text, end) || end < len(text) && isLetter(text[end]) {
+		return -1
+	}
+	return end
+}
+
+// afterCountry reports whether a country name and one space precede i.
+func afterCountry(text string, i int) bool {
+	if i < 5 || text[i-1] != ' ' || !isLetter(text[i-2]) {
+		return false
+	}
+	start := i - 1
+	for words := 0; words < 3; words++ {
+		k := start
+		for k > 0 && isLetter(text[k-1]) {
+			k--
+		}
+		if k == start || !isUpper(text[k]) {
+			return false
+		}
+		if inWordSet(countryNames, text[k:i-1]) {
+			return true
+		}
+		if k < 2 || text[k-1] != ' ' {
+			return false
+		}
+		start = k - 1
+	}
+	return false
+}
+
+// ukOrCanadianPostcodeEnd returns the end of a UK postcode ("SW1A 1AA",
+// "M1 1AE") or a Canadian postal code ("K1A 0B1") at i, or -1. Both must
+// be in capitals with one space, and end a word.
+func ukOrCanadianPostcodeEnd(text string, i int) int {
+	// Outward code: one or two letters, a digit, and an optional letter or
+	// digit.
+	j := i
+	for j < len(text) && j-i < 2 && isUpper(text[j]) {
+		j++
+	}
+	if j == i || j >= len(text) || !isDigit(text[j]) {
+		return -1
+	}
+	j++
+	if j < len(text) && (isDigit(text[j]) || isUpper(text[j])) {
+		j++
+	}
+	if j+4 > len(text) || text[j] != ' ' {
+		return -1
+	}
+	// Inward code: UK digit letter letter, Canada digit letter digit.
+	a, b, c := text[j+1], text[j+2], text[j+3]
+	if !isDigit(a) || !isUpper(b) || !isDigit(c) && !isUpper(c) {
+		return -1
+	}
+	end := j + 4
+	if end < len(text) && isAlnum(text[end]) {
+		return -1
+	}
+	outward := text[i:j]
+	canadian := len(outward) == 3 && isUpper(outward[0]) && isDigit(outward[1]) && isUpper(outward[2]) && isDigit(c)
+	uk := isUpper(c)
+	if !canadian && !uk {
+		return -1
+	}
+	return end
 }

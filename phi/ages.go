@@ -27,7 +27,13 @@ var ageLabels = []string{"aged ", "age ", "age: ", "age:", "age of "}
 
 // Detect appends the ages over 89 in text to dst.
 func (d AgeDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setNumberStart,
+// through ix when it is not nil.
+func (d AgeDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setNumberStart, 0); i < len(text); i = ix.next(text, setNumberStart, i+1) {
 		if text[i] != '9' && text[i] != '1' {
 			continue
 		}

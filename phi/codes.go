@@ -20,7 +20,13 @@ func (CodedIDDetector) Name() string { return "coded_id" }
 
 // Detect appends the self-describing identifiers in text to dst.
 func (d CodedIDDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setCodeStart,
+// through ix when it is not nil.
+func (d CodedIDDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setCodeStart, 0); i < len(text); i = ix.next(text, setCodeStart, i+1) {
 		c := text[i]
 		if c == '(' {
 			if end, conf := gs1End(text, i); end > 0 {
@@ -32,7 +38,7 @@ func (d CodedIDDetector) Detect(text string, dst []Finding) []Finding {
 		if !isAlnum(c) {
 			continue
 		}
-		j := alnumEnd(text, i)
+		j := ix.alnumEnd(text, i)
 		if i > 0 && joinsToken(text, i-1, -1) {
 			i = j - 1
 			continue

@@ -25,7 +25,13 @@ func (DateDetector) Name() string { return "date" }
 
 // Detect appends the dates in text to dst.
 func (d DateDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setDateStart,
+// through ix when it is not nil.
+func (d DateDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setDateStart, 0); i < len(text); i = ix.next(text, setDateStart, i+1) {
 		c := text[i]
 		var start, end int
 		var conf float64
@@ -45,7 +51,7 @@ func (d DateDetector) Detect(text string, dst []Finding) []Finding {
 		case isUpper(c) && (i == 0 || !isLetter(text[i-1])):
 			start, end, conf = writtenDate(text, i)
 			if end < 0 {
-				i = wordEnd(text, i) - 1
+				i = ix.wordEnd(text, i) - 1
 				continue
 			}
 		default:
@@ -159,16 +165,24 @@ var monthNames = [12][]string{
 	{"november", "nov"}, {"december", "dec"},
 }
 
+// monthsByInitial lists, for each initial letter, the months (0-11) whose
+// names start with it, so that monthOf compares a capitalized word with
+// one to three months instead of twelve.
+var monthsByInitial = func() (index [26][]int) {
+	for m, names := range monthNames {
+		initial := names[0][0] - 'a'
+		index[initial] = append(index[initial], m)
+	}
+	return index
+}()
+
 // monthOf returns the month (1-12) that word names, or 0.
 func monthOf(word string) int {
-	if len(word) < 3 {
+	if len(word) < 3 || !isLetter(word[0]) {
 		return 0
 	}
-	for m, names := range monthNames {
-		if names[0][0] != lower(word[0]) {
-			continue
-		}
-		for _, name := range names {
+	for _, m := range monthsByInitial[lower(word[0])-'a'] {
+		for _, name := range monthNames[m] {
 			if equalFold(word, name) {
 				return m + 1
 			}

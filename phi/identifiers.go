@@ -249,6 +249,20 @@ var idCuesByPrefix = func() (index [26][27][]idCue) {
 	return index
 }()
 
+// idCueLetters holds, for each label in idCuesByPrefix at the same
+// place, the length of its first run of letters, which matchIDCue compares
+// before the label itself.
+var idCueLetters = func() (letters [26][27][]int) {
+	for a := range idCuesByPrefix {
+		for b, bucket := range idCuesByPrefix[a] {
+			for _, cue := range bucket {
+				letters[a][b] = append(letters[a][b], wordEnd(cue.label, 0))
+			}
+		}
+	}
+	return letters
+}()
+
 // prefixClasses returns the index of text[i], which must be a letter, and
 // of the byte after it (26 when that is not a letter) in idCuesByPrefix.
 func prefixClasses(text string, i int) (int, int) {
@@ -271,17 +285,23 @@ func (IdentifierDetector) Name() string { return "labelled_id" }
 
 // Detect appends the labelled identifiers in text to dst.
 func (d IdentifierDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setLetterStart,
+// through ix when it is not nil.
+func (d IdentifierDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setLetterStart, 0); i < len(text); i = ix.next(text, setLetterStart, i+1) {
 		if !isLetter(text[i]) {
 			continue
 		}
 		if i > 0 && isLetter(text[i-1]) {
-			i = wordEnd(text, i) - 1
+			i = ix.wordEnd(text, i) - 1
 			continue
 		}
 		cue, cueEnd := matchIDCue(text, i)
 		if cueEnd < 0 {
-			i = wordEnd(text, i) - 1
+			i = ix.wordEnd(text, i) - 1
 			continue
 		}
 		start, end := idValue(text, cueEnd, cue.value)
@@ -300,17 +320,29 @@ func (d IdentifierDetector) Detect(text string, dst []Finding) []Finding {
 }
 
 // matchIDCue returns the label that starts at i and its end, or end -1.
+//
+// A label can match only a word whose run of letters is as long as the
+// label's first run of letters. The label continues after that run with a
+// byte that is not a letter ("record #", "s/n") or ends there, and then
+// the text must not continue with a letter. Comparing the lengths first
+// skips most labels without reading the text.
 func matchIDCue(text string, i int) (idCue, int) {
 	a, b := prefixClasses(text, i)
-	for _, cue := range idCuesByPrefix[a][b] {
-		if !hasPrefixFold(text, i, cue.label) {
+	bucket := idCuesByPrefix[a][b]
+	if len(bucket) == 0 {
+		return idCue{}, -1
+	}
+	letters := wordEnd(text, i) - i
+	for k, n := range idCueLetters[a][b] {
+		cue := &bucket[k]
+		if n != letters || !hasPrefixFold(text, i, cue.label) {
 			continue
 		}
 		end := i + len(cue.label)
 		if isLetter(cue.label[len(cue.label)-1]) && end < len(text) && isLetter(text[end]) {
 			continue
 		}
-		return cue, end
+		return *cue, end
 	}
 	return idCue{}, -1
 }

@@ -19,10 +19,17 @@ package phi
 //     "transferred from") or a residence phrase ("lives in", "resident
 //     of"), which make any capitalized phrase a place ("at Cedar Crest");
 //   - it is a US town from the GeoNames list after "in", "from", "near" or
-//     "to", or before ", ST" with a state code or name ("Atlanta, GA").
+//     "to", or before ", ST" with a state code or name ("Atlanta, GA");
+//   - it is a country in context: after "in", "from", "to", "near", "at"
+//     or a residence or travel phrase ("moved here from Estonia"). A
+//     country on a line of its own or before a postal code counts too,
+//     because postal addresses end that way ("Finland 41600").
 //
 // A state alone is never reported, because Safe Harbor allows it: "Atlanta,
-// GA" yields "Atlanta".
+// GA" yields "Atlanta". A country is not a subdivision smaller than a
+// state either, so it is reported only in the contexts above, where it
+// is part of where a person lives or travels; names of countries that are
+// also US states or given names ("Georgia", "Jordan") are left out.
 //
 // NOTE: towns that are also English words ("Mobile", "Independence") count
 // only before a state, and towns with fewer than 5,000 people are found
@@ -57,14 +64,20 @@ func (p *placePhrase) word(text string, k int) string {
 
 // Detect appends the places in text to dst.
 func (d LocationDetector) Detect(text string, dst []Finding) []Finding {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setCapitalStart,
+// through ix when it is not nil.
+func (d LocationDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
 	lastEnd := -1
-	for i := 0; i < len(text); i++ {
+	for i := ix.next(text, setCapitalStart, 0); i < len(text); i = ix.next(text, setCapitalStart, i+1) {
 		if !isUpper(text[i]) || i > 0 && isAlnum(text[i-1]) {
 			continue
 		}
 		p, ok := readPlace(text, i)
 		if !ok {
-			i = wordEnd(text, i) - 1
+			i = ix.wordEnd(text, i) - 1
 			continue
 		}
 		start, end, conf := judgePlace(text, &p, lastEnd)
@@ -173,6 +186,14 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 	}
 	start, end := p.starts[first], p.end
 	w0 := p.word(text, first)
+	if countryEnd := countryPrefix(text, p, first); countryEnd > 0 && countryInContext(text, start, countryEnd) {
+		return start, countryEnd, confLocationContext
+	}
+	if inWordSet(usStateNames, text[start:end]) {
+		// A state alone is not a subdivision smaller than a state, even
+		// after a cue ("lives in Georgia").
+		return 0, 0, 0
+	}
 	if p.words-first == 1 {
 		return judgeSingleWord(text, p, first, lastEnd)
 	}
@@ -436,8 +457,86 @@ func stateAfter(text string, i int) int {
 	return -1
 }
 
-// usStateNames are the one-word state names; "New York" and the other
-// two-word names end in a word that does not name a town alone.
+// countryPrefix returns the end of the country name of one to three words
+// that opens the phrase, or -1.
+func countryPrefix(text string, p *placePhrase, first int) int {
+	for n := min(3, p.words-first); n >= 1; n-- {
+		last := first + n - 1
+		if inWordSet(countryNames, text[p.starts[first]:p.ends[last]]) {
+			return p.ends[last]
+		}
+	}
+	return -1
+}
+
+// countryInContext reports whether the country text[start:end] follows a
+// place cue, is alone on its line or precedes a postal code.
+func countryInContext(text string, start, end int) bool {
+	if placeCue(text, start) != cueNone {
+		return true
+	}
+	j := skipSpaces(text, end)
+	if j == len(text) && lineStart(text, start) || j < len(text) && (text[j] == '\n' || text[j] == '\r') && lineStart(text, start) {
+		return true
+	}
+	return j == end+1 && j < len(text) && isDigit(text[j])
+}
+
+// lineStart reports whether only spaces, tabs and quote marks (">")
+// stand between the start of the line and i.
+func lineStart(text string, i int) bool {
+	for i > 0 {
+		switch text[i-1] {
+		case ' ', '\t', '>':
+			i--
+		case '\n', '\r':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// countryNames are the short English names of countries, lowercase.
+// Names that are also US states, given names or common words ("Georgia",
+// "Jordan", "Chad", "Turkey") are left out.
+var countryNames = newWordSet(
+	"afghanistan", "albania", "algeria", "andorra", "angola", "argentina",
+	"armenia", "australia", "austria", "azerbaijan", "bahamas", "bahrain",
+	"bangladesh", "barbados", "belarus", "belgium", "belize", "benin",
+	"bhutan", "bolivia", "bosnia", "botswana", "brazil", "brunei",
+	"bulgaria", "burundi", "cambodia", "cameroon", "canada", "chile",
+	"china", "colombia", "congo", "costa rica", "croatia", "cuba",
+	"cyprus", "czech republic", "czechia", "denmark", "djibouti",
+	"dominican republic", "ecuador", "egypt", "el salvador", "eritrea",
+	"estonia", "eswatini", "ethiopia", "fiji", "finland", "france",
+	"gabon", "gambia", "germany", "ghana", "greece", "greenland",
+	"guatemala", "guyana", "haiti", "honduras", "hong kong", "hungary",
+	"iceland", "india", "indonesia", "iran", "iraq", "ireland", "israel",
+	"italy", "jamaica", "japan", "kazakhstan", "kenya", "kosovo", "kuwait",
+	"kyrgyzstan", "laos", "latvia", "lebanon", "lesotho", "liberia",
+	"libya", "liechtenstein", "lithuania", "luxembourg", "madagascar",
+	"malawi", "malaysia", "maldives", "mali", "malta", "mauritania",
+	"mauritius", "mexico", "moldova", "monaco", "mongolia", "montenegro",
+	"morocco", "mozambique", "myanmar", "namibia", "nepal", "netherlands",
+	"new zealand", "nicaragua", "nigeria", "north korea",
+	"north macedonia", "norway", "oman", "pakistan", "panama",
+	"papua new guinea", "paraguay", "peru", "philippines", "poland",
+	"portugal", "puerto rico", "qatar", "romania", "russia", "rwanda",
+	"san marino", "saudi arabia", "senegal", "serbia", "sierra leone",
+	"singapore", "slovakia", "slovenia", "somalia", "south africa",
+	"south korea", "south sudan", "spain", "sri lanka", "sudan",
+	"suriname", "sweden", "switzerland", "syria", "taiwan", "tajikistan",
+	"tanzania", "thailand", "tunisia", "turkmenistan", "uganda", "ukraine",
+	"united arab emirates", "united kingdom", "united states", "uruguay",
+	"uzbekistan", "venezuela", "vietnam", "yemen", "zambia", "zimbabwe",
+	"england", "scotland", "wales", "northern ireland",
+)
+
+// usStateNames are the state names other than "New York", which names a
+// town too. townPrefix reads only one-word entries, because the others
+// end in a word that does not name a town alone.
 var usStateNames = newWordSet(
 	"alabama", "alaska", "arizona", "arkansas", "california", "colorado",
 	"connecticut", "delaware", "florida", "georgia", "hawaii", "idaho",
@@ -446,6 +545,9 @@ var usStateNames = newWordSet(
 	"mississippi", "missouri", "montana", "nebraska", "nevada", "ohio",
 	"oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah",
 	"vermont", "virginia", "washington", "wisconsin", "wyoming",
+	"new hampshire", "new jersey", "new mexico", "north carolina",
+	"north dakota", "south carolina", "south dakota", "rhode island",
+	"west virginia",
 )
 
 type placeCueKind int
@@ -512,7 +614,9 @@ func previousWord(text string, i int) string {
 var admissionVerbs = newWordSet(
 	"admitted", "transferred", "presented", "referred", "discharged",
 	"sent", "taken", "brought", "readmitted", "moved", "relocated",
-	"transported", "returned",
+	"transported", "returned", "flew", "fly", "flying", "travelling",
+	"traveling", "travelled", "traveled", "travel", "arrived", "came",
+	"went", "emigrated", "immigrated", "drove", "headed", "here",
 )
 
 // residenceVerbs before "in" or "of" make the next phrase a place.

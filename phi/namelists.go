@@ -160,6 +160,10 @@ type wordSet struct {
 	// lengths has bit n of entry c set when a member of length n (31 for
 	// longer ones) starts with letter c.
 	lengths [26]uint32
+	// seconds has bit secondLetterBit(w) of entry c set when a member w
+	// starts with letter c. It rejects words that pass lengths but
+	// cannot be members, before the map hashes them.
+	seconds [26]uint32
 }
 
 func newWordSet(words ...string) *wordSet {
@@ -168,6 +172,7 @@ func newWordSet(words ...string) *wordSet {
 		s.words[w] = struct{}{}
 		if c := w[0]; isLower(c) {
 			s.lengths[c-'a'] |= 1 << min(len(w), 31)
+			s.seconds[c-'a'] |= secondLetterBit(w)
 		}
 	}
 	return s
@@ -179,7 +184,8 @@ func inWordSet(set *wordSet, word string) bool {
 	if len(word) == 0 || len(word) > 24 || !isLetter(word[0]) {
 		return false
 	}
-	if set.lengths[lower(word[0])-'a']&(1<<len(word)) == 0 {
+	first := lower(word[0]) - 'a'
+	if set.lengths[first]&(1<<len(word)) == 0 || set.seconds[first]&secondLetterBit(word) == 0 {
 		return false
 	}
 	var buf [24]byte
@@ -188,6 +194,16 @@ func inWordSet(set *wordSet, word string) bool {
 	}
 	_, ok := set.words[string(buf[:len(word)])]
 	return ok
+}
+
+// secondLetterBit returns bit b for a word whose second byte is the
+// letter 'a'+b in any ASCII case, and bit 26 for a shorter word or another
+// second byte.
+func secondLetterBit(word string) uint32 {
+	if len(word) > 1 && isLetter(word[1]) {
+		return 1 << (lower(word[1]) - 'a')
+	}
+	return 1 << 26
 }
 
 // notNameWords are capitalized words that name lists contain but clinical

@@ -1,10 +1,17 @@
 package phi
 
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
 // NameDetector finds personal names of patients and their relatives.
 //
 // The cues are "Patient", "Pt.", "patient name:", "Name:", "named", the
 // titles "Mr", "Mrs", "Ms", "Miss", "Mx" with or without a period, and
-// relatives such as "wife" or "daughter". After a cue it reports one to
+// relatives and friends such as "wife", "daughter" or "friend". Verbs of
+// speech, greetings and credits are cues too ("said", "Dear", "starring",
+// "directed by", "call me"), under the conditions of speechCueFits. After a cue it reports one to
 // three capitalized words or initials: "Jane Roe", "O'Brien",
 // "Smith-Jones", "Anna S.", "A. Smith". The cue itself is not part of the span. After a
 // title a lone initial counts ("Mr. W."), after "Patient" it does not,
@@ -18,8 +25,11 @@ package phi
 //     name from the lists ("Mary Johnson"), an optional middle name, or
 //     an initial without a period ("John D");
 //   - a known given name alone where punctuation sets it apart ("female,
-//     Anna, seen", "John's notes"), if the name is frequent and is not
-//     also an English word;
+//     Anna, seen", "John's notes") or a lowercase word or a colon follows
+//     it ("Anna is 45", "Ella: thanks"), if the name is frequent and is
+//     not also an English word;
+//   - a frequent given name and an unlisted capitalized word, "Marie
+//     Langrová"; name words may hold letters outside ASCII;
 //   - Synthea-style tokens, a capitalized word with a numeric suffix
 //     ("Sumiko254 Larue605"), when the letters form a listed name or two
 //     such tokens stand together.
@@ -51,15 +61,21 @@ const (
 
 // Detect appends the names in text to dst.
 func (d NameDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setWordStart,
+// through ix when it is not nil.
+func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setWordStart, 0); i < len(text); i = ix.next(text, setWordStart, i+1) {
 		if !isLetter(text[i]) {
 			continue
 		}
 		if i > 0 && isAlnum(text[i-1]) {
-			i = wordEnd(text, i) - 1
+			i = ix.wordEnd(text, i) - 1
 			continue
 		}
-		w := wordEnd(text, i)
+		w := ix.wordEnd(text, i)
 
 		if after, conf, title := nameCue(text, i, w); after >= 0 {
 			end := nameEnd(text, after, title)
@@ -107,7 +123,13 @@ func (ClinicianNameDetector) Name() string { return "name_clinician" }
 
 // Detect appends the clinician names in text to dst.
 func (d ClinicianNameDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setCapitalStart,
+// through ix when it is not nil.
+func (d ClinicianNameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setCapitalStart, 0); i < len(text); i = ix.next(text, setCapitalStart, i+1) {
 		c := text[i]
 		if !isUpper(c) || (i > 0 && isAlnum(text[i-1])) {
 			continue
@@ -301,6 +323,11 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 		conf = confNameLabel
 	case "named":
 		conf = confNamePatient
+	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me":
+		if !speechCueFits(text, i, w) {
+			return -1, 0, false
+		}
+		conf = confNameRelative
 	default:
 		if len(word) < 3 || len(word) > 13 || !inWordSet(relativeCues, word) {
 			return -1, 0, false
@@ -316,16 +343,74 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 	}
 
 	k := skipSpaces(text, j)
-	if k == j && (k >= len(text) || j == w) || k-j > 2 {
+	maxGap := 2
+	if conf == confNameLabel {
+		// Forms align values after a label: "Name:    Jane Roe".
+		maxGap = 8
+	}
+	if k == j && (k >= len(text) || j == w) || k-j > maxGap {
 		return -1, 0, false
 	}
 	return k, conf, title
 }
 
-// labelEnd returns the end of ":" or " is" after a "name" label ending at
-// i, or -1.
+// speechCueFits reports whether the cue text[i:w], a verb of speech, a
+// greeting or a credit ("said", "Dear", "starring"), is followed by a
+// capitalized word that can open a name. After "by" it needs a past
+// participle before and two name words after ("directed by Ann Lee"),
+// because "caused by Staphylococcus" is common in notes. "me" counts only
+// after "call" or "calls" ("people call me Aantje").
+func speechCueFits(text string, i, w int) bool {
+	k := skipSpaces(text, w)
+	if k == w || k-w > 2 {
+		return false
+	}
+	tok, ok := nameTokenAt(text, k)
+	if !ok || tok.digits || inWordSet(salutationWords, tok.word) {
+		return false
+	}
+	switch text[i:w] {
+	case "says", "said", "told", "asked", "called", "starring", "featuring":
+		// A verb may be followed by any capitalized word ("said Metformin
+		// helps"), so the word must be a listed name or hold letters
+		// outside ASCII, which English drug and disease names do not.
+		return tok.entry().isName() || !isASCIIWord(tok.word)
+	case "by":
+		prev := previousWord(text, i)
+		if len(prev) < 4 || !hasPrefixFold(prev, len(prev)-2, "ed") {
+			return false
+		}
+		second, ok := nameTokenAt(text, tok.end+1)
+		return ok && tok.end < len(text) && text[tok.end] == ' ' && !second.digits
+	case "me":
+		prev := previousWord(text, i)
+		return equalFold(prev, "call") || equalFold(prev, "calls")
+	}
+	return true
+}
+
+// isASCIIWord reports whether word has only ASCII bytes.
+func isASCIIWord(word string) bool {
+	for i := 0; i < len(word); i++ {
+		if word[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// salutationWords follow a greeting without naming anyone ("Dear Sir",
+// "Hi Team").
+var salutationWords = newWordSet(
+	"sir", "sirs", "madam", "colleague", "colleagues", "everyone",
+	"everybody", "all", "team", "friends", "folks", "there", "patient",
+	"doc", "nurse", "staff", "customer", "member", "user",
+)
+
+// labelEnd returns the end of ":", "?" or " is" after a "name" label
+// ending at i ("Name: Jane", "your name? Jane", "name is Jane"), or -1.
 func labelEnd(text string, i int) int {
-	if i < len(text) && text[i] == ':' {
+	if i < len(text) && (text[i] == ':' || text[i] == '?') {
 		return i + 1
 	}
 	k := skipSpaces(text, i)
@@ -344,7 +429,7 @@ func nameEnd(text string, i int, title bool) int {
 	words := 0
 	k := i
 	for parts := 0; parts < 3; parts++ {
-		if k >= len(text) || !isUpper(text[k]) {
+		if !isNameStart(text, k) {
 			break
 		}
 		w := nameWordEnd(text, k)
@@ -360,7 +445,7 @@ func nameEnd(text string, i int, title bool) int {
 			end = w
 			words++
 		}
-		if end+1 >= len(text) || text[end] != ' ' || !isUpper(text[end+1]) {
+		if end+1 >= len(text) || text[end] != ' ' || !isNameStart(text, end+1) {
 			break
 		}
 		k = end + 1
@@ -397,6 +482,41 @@ func initialNameEnd(text string, i, w int) int {
 	return end
 }
 
+// letterRunEnd returns the end of the run of letters starting at i, ASCII
+// or not. Text that is ASCII costs what wordEnd costs, because runes are
+// decoded only at bytes from 0x80 up.
+func letterRunEnd(text string, i int) int {
+	for i < len(text) {
+		c := text[i]
+		if isLetter(c) {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			break
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// isNameStart reports whether a capital letter, ASCII or not, starts at i
+// ("Jane", "Åsa", "Łukasz").
+func isNameStart(text string, i int) bool {
+	if i >= len(text) {
+		return false
+	}
+	if c := text[i]; c < utf8.RuneSelf {
+		return isUpper(c)
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsUpper(r)
+}
+
 func isNameTerminator(c byte) bool {
 	switch c {
 	case ' ', '\t', '\n', '\r', ',', ';', ':', ')', ']', '"', '\'', '?', '!':
@@ -406,12 +526,13 @@ func isNameTerminator(c byte) bool {
 }
 
 // nameWordEnd returns the end of the word at i, which may join letters
-// with a hyphen or an apostrophe ("Smith-Jones", "O'Brien"). A possessive
-// "'s" is not part of the word.
+// with a hyphen or an apostrophe ("Smith-Jones", "O'Brien") and contain
+// letters outside ASCII ("Lepistö", "Åberg"). A possessive "'s" is not
+// part of the word.
 func nameWordEnd(text string, i int) int {
-	j := wordEnd(text, i)
+	j := letterRunEnd(text, i)
 	for j+1 < len(text) && (text[j] == '-' || text[j] == '\'') && isLetter(text[j+1]) {
-		next := wordEnd(text, j+1)
+		next := letterRunEnd(text, j+1)
 		if text[j] == '\'' && next == j+2 && lower(text[j+1]) == 's' {
 			break
 		}
@@ -537,7 +658,9 @@ var relativeCues = newWordSet(
 	"son", "daughter", "wife", "husband", "mother", "father", "brother",
 	"sister", "spouse", "partner", "fiance", "fiancee", "grandson",
 	"granddaughter", "grandmother", "grandfather", "caregiver", "guardian",
-	"niece", "nephew", "aunt", "uncle", "cousin", "mom", "dad",
+	"niece", "nephew", "aunt", "uncle", "cousin", "mom", "dad", "kid",
+	"friend", "boyfriend", "girlfriend", "roommate", "neighbor",
+	"neighbour", "boss", "colleague",
 )
 
 // lowercaseNameEnd returns the end of a lowercase name after a cue ("pt
@@ -579,7 +702,7 @@ func (t nameToken) entry() lexEntry { return lookupWord(t.word) }
 // nameTokenAt reads a capitalized name word at i. It returns ok false for
 // acronyms, stop words, eponyms and other words in notNameWords.
 func nameTokenAt(text string, i int) (tok nameToken, ok bool) {
-	if i >= len(text) || !isUpper(text[i]) {
+	if !isNameStart(text, i) {
 		return tok, false
 	}
 	w := nameWordEnd(text, i)
@@ -621,9 +744,9 @@ func listNameEnd(text string, i int) (int, float64) {
 	initial := sentenceStart(text, i)
 
 	next := first.end + 1
-	if next < len(text) && text[first.end] == ' ' && isUpper(text[next]) {
+	if next < len(text) && text[first.end] == ' ' && isNameStart(text, next) {
 		// "John D": a given name and a bare initial.
-		if (next+1 == len(text) || isNameTerminator(text[next+1]) && text[next+1] != '\'') && !e.common {
+		if isUpper(text[next]) && (next+1 == len(text) || isNameTerminator(text[next+1]) && text[next+1] != '\'') && !e.common {
 			return next + 1, confNameList
 		}
 		if second, ok := nameTokenAt(text, next); ok && !second.digits {
@@ -656,31 +779,43 @@ func pairNameEnd(text string, first, second nameToken, initial bool) (int, float
 	switch {
 	case e2.isName():
 		return second.end, confNameList
-	case !e1.common && !initial && e1.firstRank <= 1500 && e2.cityRank == 0:
-		// An unlisted surname after a frequent given name.
+	case !e1.common && e1.firstRank <= 1500 && e2.cityRank == 0 && (!initial || !e2.common):
+		// An unlisted surname after a frequent given name. At the start
+		// of a sentence the second word must not be an English word
+		// either, so that "Jean Therapy" stays a heading.
 		return second.end, confNameSingle
 	}
 	return -1, 0
 }
 
-// singleNameEnd returns the end of a given name that stands alone between
-// punctuation or after a preposition ("female, Anna, seen", "John's
-// notes"), or -1. The name must be frequent, not an English word, not a
-// town and not open a sentence.
+// singleNameEnd returns the end of a given name alone, or -1. The name
+// must be frequent, not an English word and not a town. It counts before
+// a lowercase word or a colon anywhere, and otherwise only between
+// punctuation or after a preposition and not opening a sentence
+// ("female, Anna, seen", "John's notes").
 func singleNameEnd(text string, i int, tok nameToken, initial bool) int {
 	e := tok.entry()
-	if initial || e.common || e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
+	if e.common || e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
 		return -1
 	}
 	end := tok.end
+	if afterSaint(text, i) || eponymAfter(text, end) {
+		return -1
+	}
+	// A given name before a lowercase word or a colon is a person even
+	// when it opens a sentence: "Anna is 45", "Scott had given", "Ella:
+	// what".
+	if end+1 < len(text) && (text[end] == ' ' && isLower(text[end+1]) || text[end] == ':' && text[end+1] == ' ') {
+		return end
+	}
+	if initial {
+		return -1
+	}
 	switch {
 	case end == len(text):
 	case text[end] == ',' || text[end] == ')' || text[end] == ';':
 	case text[end] == '\'' || hasPrefixFold(text, end, "\u2019"):
 	default:
-		return -1
-	}
-	if afterSaint(text, i) || eponymAfter(text, end) {
 		return -1
 	}
 	j := i

@@ -125,12 +125,18 @@ const maxIPv6Len = 45
 
 // Detect appends the IP addresses in text to dst.
 func (d IPDetector) Detect(text string, dst []Finding) []Finding {
-	dst = d.detectIPv4(text, dst)
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect with the IPv4 scan visiting only the
+// positions of setNumberStart, through ix when it is not nil.
+func (d IPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	dst = d.detectIPv4(text, ix, dst)
 	return d.detectIPv6(text, dst)
 }
 
-func (d IPDetector) detectIPv4(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+func (d IPDetector) detectIPv4(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setNumberStart, 0); i < len(text); i = ix.next(text, setNumberStart, i+1) {
 		if !isDigit(text[i]) {
 			continue
 		}

@@ -20,7 +20,13 @@ func (SSNDetector) Name() string { return "ssn" }
 
 // Detect appends the SSNs in text to dst.
 func (d SSNDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setNumberStart,
+// through ix when it is not nil.
+func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setNumberStart, 0); i < len(text); i = ix.next(text, setNumberStart, i+1) {
 		if !isDigit(text[i]) {
 			continue
 		}
@@ -75,11 +81,24 @@ func (d SSNDetector) Detect(text string, dst []Finding) []Finding {
 	return dst
 }
 
-// PhoneDetector finds North American (NANP) phone and fax numbers:
-// "(555) 123-4567", "555-123-4567", "555.123.4567", "+1 555 123 4567",
-// "1-555-123-4567", "+15551234567", with an optional extension
-// ("x123", "ext. 123"). Ten bare digits count only after a phone cue.
-// A number is typed FAX when "fax" is the nearest cue before it.
+// PhoneDetector finds phone and fax numbers.
+//
+// North American (NANP) numbers count anywhere: "(555) 123-4567",
+// "555-123-4567", "555.123.4567", "+1 555 123 4567", "1-555-123-4567",
+// "+15551234567", with an optional extension ("x123", "ext. 123"). Ten
+// bare digits count only after a phone cue.
+//
+// Other numbers are read as groups of digits joined by single spaces,
+// dashes or dots, with 7 to 15 digits in all (the ITU-T E.164 maximum):
+//   - with an international prefix, "+44 20 7946 0958", "+41 (0)96 471 07
+//     95", "0044 161 496 0000", "001-518-640-0854", anywhere;
+//   - with a trunk prefix 0 and 9 to 12 digits in groups of at least two,
+//     "0161 496 0000", "079 2718 1155", "(0151) 496 0123", anywhere;
+//   - in any other grouping ("699 956 915", "28-64-66-98") only after a
+//     phone cue or before a label such as "office", "mobile" or "fax".
+//
+// A number is typed FAX when "fax" is the nearest cue before it, or the
+// label after it.
 //
 // Numbers whose area code or exchange starts with 0 or 1 are not valid
 // NANP numbers, but formatted ones are still reported at lower confidence
@@ -88,16 +107,26 @@ type PhoneDetector struct{}
 
 // phoneCues are the words that mark a number as a phone or fax number.
 // faxCue is the index of "fax".
-var phoneCues = []string{"phone", "telephone", "tel", "cell", "mobile", "call", "called", "contact", "ph", "pager", "fax"}
+var phoneCues = []string{"phone", "telephone", "tel", "cell", "mobile", "call", "called", "contact", "ph", "pager", "fax", "desk", "landline", "answering", "messages to", "registered", "dial", "reach"}
 
 const faxCue = 10
+
+// phoneLabels are the words that, right after a number, name it a phone
+// or fax number ("416 60 039 office", "07700 063 966-Fax").
+var phoneLabels = []string{"office", "mobile", "cell", "home", "work", "desk", "fax"}
 
 // Name returns "phone".
 func (PhoneDetector) Name() string { return "phone" }
 
 // Detect appends the phone and fax numbers in text to dst.
 func (d PhoneDetector) Detect(text string, dst []Finding) []Finding {
-	for i := 0; i < len(text); i++ {
+	return d.detectIndexed(text, nil, dst)
+}
+
+// detectIndexed is Detect visiting only the positions of setPhoneStart,
+// through ix when it is not nil.
+func (d PhoneDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setPhoneStart, 0); i < len(text); i = ix.next(text, setPhoneStart, i+1) {
 		c := text[i]
 		if c != '(' && c != '+' && !isDigit(c) {
 			continue
@@ -111,6 +140,11 @@ func (d PhoneDetector) Detect(text string, dst []Finding) []Finding {
 
 		end, bare, valid, spaced := parsePhone(text, i)
 		if end < 0 {
+			if intlEnd, conf, typ := intlPhone(text, i); intlEnd > 0 {
+				dst = append(dst, Finding{Type: typ, Start: i, End: intlEnd, Confidence: conf, Detector: d.Name()})
+				i = intlEnd - 1
+				continue
+			}
 			if splitEnd, typ := splitPhoneEnd(text, i); splitEnd > 0 {
 				dst = append(dst, Finding{Type: typ, Start: i, End: splitEnd, Confidence: confHigh, Detector: d.Name()})
 				i = splitEnd - 1
@@ -270,10 +304,11 @@ func parsePhone(text string, i int) (end int, bare, valid, spaced bool) {
 		return -1, false, false, false
 	}
 	j += 4
-	if !digitEnd(text, j) {
+	if ext := extensionEnd(text, j); ext > j {
+		j = ext
+	} else if !digitEnd(text, j) {
 		return -1, false, false, false
 	}
-	j = extensionEnd(text, j)
 	valid = nanpValid(text[areaStart:areaStart+3], text[exchangeStart:exchangeStart+3])
 	return j, false, valid, spaced
 }
@@ -303,4 +338,141 @@ func extensionEnd(text string, i int) int {
 		return i
 	}
 	return j + n
+}
+
+// intlPhone reads a phone number in an international or national format
+// other than NANP at i and returns its end, confidence and type, or end
+// -1. See PhoneDetector for the shapes it accepts.
+func intlPhone(text string, i int) (int, float64, Type) {
+	g, ok := readPhoneGroups(text, i)
+	if !ok || g.digits < 7 || g.digits > 15 {
+		return -1, 0, ""
+	}
+	end := g.end
+	if ext := extensionEnd(text, end); ext > end {
+		end = ext
+	} else if !digitEnd(text, end) {
+		return -1, 0, ""
+	}
+
+	cue := cueBefore(text, i, cueWindow+10, phoneCues)
+	label := phoneLabelAfter(text, end)
+	typ := TypePhone
+	if label == "fax" || label == "" && cue == faxCue {
+		typ = TypeFax
+	}
+	switch {
+	case cue >= 0 || label != "":
+		return end, confContext, typ
+	case g.international:
+		return end, confMedium, typ
+	case g.trunk && g.digits >= 9 && g.digits <= 12 && g.shortest >= 2 && g.groups >= 2 && !ssnShape(text, i):
+		return end, confLow + 0.1, typ
+	}
+	return -1, 0, ""
+}
+
+// ssnShape reports whether text[i:] starts with "ddd-dd-dddd", the shape
+// of an SSN, which a leading 0 must not turn into a phone number.
+func ssnShape(text string, i int) bool {
+	return digitsAt(text, i) == 3 && i+11 <= len(text) && text[i+3] == '-' && digitsAt(text, i+4) == 2 && text[i+6] == '-' && digitsAt(text, i+7) == 4
+}
+
+// phoneGroups describes the digit groups of a candidate phone number.
+type phoneGroups struct {
+	end, digits, groups int
+	// shortest is the length of the shortest group.
+	shortest int
+	// international marks a "+" or "00" prefix and trunk a leading 0.
+	international, trunk bool
+}
+
+// readPhoneGroups reads "+CC", "00CC" or "(area)" and the digit groups
+// after it, joined by one space, dash or dot, or by " (0) " after a
+// country code. A group has at most 12 digits, which admits
+// "+447700677662".
+func readPhoneGroups(text string, i int) (phoneGroups, bool) {
+	g := phoneGroups{shortest: 99}
+	j := i
+	switch {
+	case text[j] == '+':
+		if j+1 >= len(text) || !isDigit(text[j+1]) || text[j+1] == '0' {
+			return g, false
+		}
+		g.international = true
+		j++
+	case text[j] == '(':
+		n := digitsAt(text, j+1)
+		if n < 2 || n > 5 || j+n+1 >= len(text) || text[j+n+1] != ')' {
+			return g, false
+		}
+		g.trunk = text[j+1] == '0'
+		g.digits, g.groups, g.shortest = n, 1, n
+		j += n + 2
+		if j < len(text) && text[j] == ' ' {
+			j++
+		}
+	case hasPrefixFold(text, j, "00") && j+2 < len(text) && isDigit(text[j+2]) && text[j+2] != '0':
+		g.international = true
+		j += 2
+	case text[j] == '0':
+		g.trunk = true
+	}
+
+	for {
+		n := digitsAt(text, j)
+		if n == 0 || n > 12 {
+			return g, false
+		}
+		g.digits += n
+		g.groups++
+		g.shortest = min(g.shortest, n)
+		j += n
+		g.end = j
+		if g.digits > 15 {
+			return g, false
+		}
+		next, ok := phoneSepEnd(text, j, g.international && g.groups == 1)
+		if !ok {
+			break
+		}
+		j = next
+	}
+	return g, true
+}
+
+// phoneSepEnd returns where the next group starts after the separator at
+// i, and false when no group follows. trunkAllowed admits " (0) " or
+// " (0)" after a country code.
+func phoneSepEnd(text string, i int, trunkAllowed bool) (int, bool) {
+	j := i
+	if j < len(text) && isPhoneSep(text[j]) {
+		j++
+	}
+	if trunkAllowed && hasPrefixFold(text, j, "(0)") {
+		j += 3
+		if j < len(text) && text[j] == ' ' {
+			j++
+		}
+	}
+	if j == i || j >= len(text) || !isDigit(text[j]) {
+		return i, false
+	}
+	return j, true
+}
+
+// phoneLabelAfter returns the phone label in phoneLabels that follows the
+// number ending at i after a space or a dash, or "".
+func phoneLabelAfter(text string, i int) string {
+	if i+1 >= len(text) || text[i] != ' ' && text[i] != '-' {
+		return ""
+	}
+	w := wordEnd(text, i+1)
+	word := text[i+1 : w]
+	for _, label := range phoneLabels {
+		if equalFold(word, label) {
+			return label
+		}
+	}
+	return ""
 }

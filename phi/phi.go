@@ -13,6 +13,7 @@ package phi
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Type names a kind of identifier. The names are stable: they appear in
@@ -101,16 +102,52 @@ func NewScanner(detectors ...Detector) *Scanner {
 // original bytes, from the first byte of the first character it covers to
 // the last byte of the last one. Text that is ASCII without backslashes
 // is scanned as it is.
+//
+// The view is indexed once (see textIndex), so that each detector of this
+// package visits only the positions where its findings can start. The
+// result is the same as running each detector's Detect over the whole
+// view. The index and the buffer of unresolved findings are reused across
+// calls, so Scan itself allocates only the returned slice and, for text
+// that needs normalizing, the view.
 func (s *Scanner) Scan(text string) []Finding {
+	if len(s.detectors) == 0 {
+		return nil
+	}
 	view := normalize(text)
 	scanned := text
 	if view != nil {
 		scanned = view.text
 	}
 
-	var found []Finding
+	scratch := scanScratchPool.Get().(*scanScratch)
+	scratch.index.build(scanned)
+	found := Resolve(s.detect(text, view, &scratch.index, scratch.findings[:0]))
+	var out []Finding
+	if len(found) > 0 {
+		out = slices.Clone(found)
+	}
+	scratch.findings = found[:0]
+	scanScratchPool.Put(scratch)
+	return out
+}
+
+// detect runs every detector and returns their findings, unresolved, in
+// offsets of text. view is the normalized view of text, or nil when text
+// is scanned as it is, and ix indexes the view, or is nil to make each
+// detector walk every byte.
+func (s *Scanner) detect(text string, view *normView, ix *textIndex, found []Finding) []Finding {
+	scanned := text
+	if view != nil {
+		scanned = view.text
+	}
+
 	for _, d := range s.detectors {
-		if _, ok := d.(originalTextDetector); !ok {
+		if _, ok := d.(originalTextDetector); ok {
+			continue
+		}
+		if id, ok := d.(indexedDetector); ok {
+			found = id.detectIndexed(scanned, ix, found)
+		} else {
 			found = d.Detect(scanned, found)
 		}
 	}
@@ -123,8 +160,27 @@ func (s *Scanner) Scan(text string) []Finding {
 			found = d.Detect(text, found)
 		}
 	}
-	return Resolve(found)
+	return found
 }
+
+// indexedDetector is implemented by the detectors of this package whose
+// scan can skip, with a textIndex of the text, to the positions where a
+// finding may start. With a nil index detectIndexed walks every byte, as
+// Detect does, and finds the same.
+type indexedDetector interface {
+	detectIndexed(text string, ix *textIndex, dst []Finding) []Finding
+}
+
+// scanScratch is the working memory of one Scan call.
+type scanScratch struct {
+	index    textIndex
+	findings []Finding
+}
+
+// scanScratchPool keeps scanScratch values between Scan calls. A pool may
+// drop its values at any garbage collection, so the memory of a rare large
+// text is not kept for long.
+var scanScratchPool = sync.Pool{New: func() any { return new(scanScratch) }}
 
 // Resolve sorts findings by position and removes overlaps. Where two
 // findings overlap, the longer one wins, then the one with the higher

@@ -1,0 +1,228 @@
+package phi
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// scanReference is Scan without a textIndex: every detector walks every
+// byte of the text, as the detectors did before the index and as Detect
+// still does. It shares normalization and Resolve with Scan, so a
+// difference between the two can only come from the index, for example a
+// byteSet that misses a byte where a detector can start a finding.
+func scanReference(s *Scanner, text string) []Finding {
+	return Resolve(s.detect(text, normalize(text), nil, nil))
+}
+
+// inByteSet is the definition of the byte sets, one position at a time.
+func inByteSet(text string, i int, set byteSet) bool {
+	c := text[i]
+	afterAlnum := i > 0 && isAlnum(text[i-1])
+	afterLetter := i > 0 && isLetter(text[i-1])
+	switch set {
+	case setLetter:
+		return isLetter(c)
+	case setAlnum:
+		return isAlnum(c)
+	case setNumberStart:
+		return isDigit(c) && !afterAlnum
+	case setPhoneStart:
+		return (isDigit(c) || c == '(' || c == '+') && !afterAlnum
+	case setDateStart:
+		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter
+	case setCapitalStart:
+		return isUpper(c) && !afterAlnum
+	case setWordStart:
+		return isLetter(c) && !afterAlnum
+	case setLetterStart:
+		return isLetter(c) && !afterLetter
+	case setDigitUpper:
+		return isDigit(c) || isUpper(c)
+	case setDigitWordStart:
+		return isDigit(c) || isAlnum(c) && !afterAlnum
+	case setCodeStart:
+		return c == '(' || (isDigit(c) || isUpper(c) || 'a' <= c && c <= 'f') && !afterAlnum
+	}
+	panic("unknown byte set")
+}
+
+// nextByWalking is textIndex.next written as a walk over the bytes.
+func nextByWalking(text string, set byteSet, i int) int {
+	if i >= len(text) {
+		return i
+	}
+	for i < len(text) && !inByteSet(text, i, set) {
+		i++
+	}
+	return i
+}
+
+// TestClassify64 checks classify64 and classifyTail with every byte value
+// at every place of a 64-byte block, among fillers that are in no class,
+// in a class and not ASCII.
+func TestClassify64(t *testing.T) {
+	for _, filler := range []byte{0, ' ', 'a', 'Z', '5', '(', 0x80, 0xff} {
+		for c := range 256 {
+			for lane := range 64 {
+				var chunk [64]byte
+				for k := range chunk {
+					chunk[k] = filler
+				}
+				chunk[lane] = byte(c)
+				for _, classify := range []func(string) byteClasses{classify64, classifyTail} {
+					got := classify(string(chunk[:]))
+					for k, b := range chunk {
+						gotBits := [6]bool{got.digit>>k&1 == 1, got.upper>>k&1 == 1, got.lower>>k&1 == 1, got.lowerHex>>k&1 == 1, got.paren>>k&1 == 1, got.plus>>k&1 == 1}
+						want := [6]bool{isDigit(b), isUpper(b), isLower(b), 'a' <= b && b <= 'f', b == '(', b == '+'}
+						if gotBits != want {
+							t.Fatalf("byte %d of a block with %#x in lane %d: digit, upper, lower, lowerHex, paren, plus = %v, want %v", k, c, lane, gotBits, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// checkIndexNext compares next, wordEnd and alnumEnd with an index built
+// for text against walks over the bytes, at every position and for every
+// set.
+func checkIndexNext(t *testing.T, text string) {
+	t.Helper()
+	var ix textIndex
+	ix.build(text)
+	for set := range numByteSets {
+		for i := 0; i <= len(text)+1; i++ {
+			got := ix.next(text, set, i)
+			want := nextByWalking(text, set, i)
+			if got != want {
+				t.Fatalf("next(set %d, %d) on %q = %d, want %d", set, i, text, got, want)
+			}
+		}
+	}
+	for i := 0; i <= len(text)+1; i++ {
+		if got, want := ix.wordEnd(text, i), wordEnd(text, i); got != want {
+			t.Fatalf("wordEnd(%d) on %q = %d, want %d", i, text, got, want)
+		}
+		if got, want := ix.alnumEnd(text, i), alnumEnd(text, i); got != want {
+			t.Fatalf("alnumEnd(%d) on %q = %d, want %d", i, text, got, want)
+		}
+	}
+}
+
+func TestTextIndexNext(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+	}{
+		{"empty", ""},
+		{"one byte", "7"},
+		{"no candidates", strings.Repeat(" .,;", 40)},
+		{"block edges", strings.Repeat("x", 63) + "A" + strings.Repeat(" ", 64) + "9"},
+		{"last byte", strings.Repeat(" ", 127) + "("},
+		{"non-ASCII", "Zoë née Šimić, tel. ٠١٢ +1 (555) 010-4477 \xff\x80"},
+		{"note", readNote(t)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkIndexNext(t, tc.text)
+		})
+	}
+}
+
+func TestTextIndexReuse(t *testing.T) {
+	var ix textIndex
+	long := strings.Repeat("Jane Roe 555-010-4477 ", 20)
+	ix.build(long)
+	ix.build("ab 12")
+	if got := ix.next("ab 12", setNumberStart, 0); got != 3 {
+		t.Errorf("next digit after rebuild = %d, want 3", got)
+	}
+	if got := ix.next("ab 12", setCapitalStart, 0); got != 5 {
+		t.Errorf("next uppercase after rebuild = %d, want 5 (none)", got)
+	}
+	if got := (*textIndex)(nil).next("ab 12", setNumberStart, 1); got != 1 {
+		t.Errorf("next without an index = %d, want 1, every position", got)
+	}
+}
+
+// TestScanMatchesReference checks that Scan, with its index, finds
+// exactly what every detector finds by walking each text byte by byte.
+func TestScanMatchesReference(t *testing.T) {
+	texts := scanCorpus(t)
+	for _, s := range fuzzSeeds {
+		texts = append(texts, corpusText{"fuzz seed", s})
+	}
+	scanner := DefaultScanner()
+	for _, c := range texts {
+		got := scanner.Scan(c.text)
+		want := scanReference(scanner, c.text)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %q:\n got %v\nwant %v", c.source, preview(c.text), got, want)
+		}
+	}
+}
+
+// FuzzScanReference checks that Scan finds exactly what the detectors
+// find by walking every byte, on arbitrary text.
+func FuzzScanReference(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Add(readNote(f))
+	scanner := DefaultScanner()
+	f.Fuzz(func(t *testing.T, text string) {
+		got := scanner.Scan(text)
+		want := scanReference(scanner, text)
+		if !slices.Equal(got, want) {
+			t.Fatalf("Scan(%q)\n got %v\nwant %v", text, got, want)
+		}
+	})
+}
+
+// FuzzTextIndex checks next with an index against next without one.
+func FuzzTextIndex(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > 4096 {
+			text = text[:4096]
+		}
+		checkIndexNext(t, text)
+	})
+}
+
+// TestScanResultNotReused checks that a later Scan, which reuses the
+// pooled buffers, leaves the findings of an earlier one intact.
+func TestScanResultNotReused(t *testing.T) {
+	first := DefaultScanner().Scan("SSN 999-12-3456, call 555-123-4567")
+	want := slices.Clone(first)
+	for range 3 {
+		DefaultScanner().Scan("Jane Roe, MRN: EX-0012345, seen 04/12/2023 at 10.0.0.1")
+	}
+	if !slices.Equal(first, want) {
+		t.Errorf("first result changed to %v, want %v", first, want)
+	}
+	if len(first) == 0 {
+		t.Fatalf("first Scan found nothing, want an SSN and a phone number")
+	}
+}
+
+func TestMonthOf(t *testing.T) {
+	for m, names := range monthNames {
+		for _, name := range names {
+			for _, word := range []string{name, strings.ToUpper(name), strings.ToUpper(name[:1]) + name[1:]} {
+				if got := monthOf(word); got != m+1 {
+					t.Errorf("monthOf(%q) = %d, want %d", word, got, m+1)
+				}
+			}
+		}
+	}
+	for _, word := range []string{"", "Ma", "Marc", "Mayo", "Junee", "Decade", "9an", "Sept.", "Septemberr"} {
+		if got := monthOf(word); got != 0 {
+			t.Errorf("monthOf(%q) = %d, want 0", word, got)
+		}
+	}
+}
