@@ -202,22 +202,8 @@ func (c Config) Validate() error {
 	if c.Audit.CheckpointEvery < 0 {
 		errs = append(errs, fmt.Errorf("audit.checkpoint_every: must not be negative, got %d", c.Audit.CheckpointEvery))
 	}
-	if k := c.Audit.CheckpointKey; k != nil {
-		if k.ID == "" {
-			errs = append(errs, errors.New("audit.checkpoint_key.id: missing"))
-		}
-		if (k.Env == "") == (k.File == "") {
-			errs = append(errs, errors.New("audit.checkpoint_key: set exactly one of env or file"))
-		}
-	}
-	if k := c.Audit.FingerprintKey; k != nil {
-		if k.ID == "" {
-			errs = append(errs, errors.New("audit.fingerprint_key.id: missing"))
-		}
-		if (k.Env == "") == (k.File == "") {
-			errs = append(errs, errors.New("audit.fingerprint_key: set exactly one of env or file"))
-		}
-	}
+	errs = append(errs, c.Audit.CheckpointKey.validate("audit.checkpoint_key")...)
+	errs = append(errs, c.Audit.FingerprintKey.validate("audit.fingerprint_key")...)
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: must be positive, got %d", c.MaxBodyBytes))
 	}
@@ -257,6 +243,21 @@ func validHeaderName(h string) bool {
 		}
 	}
 	return true
+}
+
+// validate returns the problems of an optional key setting called name.
+func (k *SecretKey) validate(name string) []error {
+	if k == nil {
+		return nil
+	}
+	var errs []error
+	if k.ID == "" {
+		errs = append(errs, fmt.Errorf("%s.id: missing", name))
+	}
+	if (k.Env == "") == (k.File == "") {
+		errs = append(errs, fmt.Errorf("%s: set exactly one of env or file", name))
+	}
+	return errs
 }
 
 // Read returns the key's bytes from its environment variable or file.

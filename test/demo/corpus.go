@@ -198,17 +198,8 @@ func runCorpus(ctx context.Context, out io.Writer, opts harness.Options, prompts
 
 	for _, noBAA := range []bool{false, true} {
 		opts.NoBAAProvider = noBAA
-		s, err := startSession(ctx, opts)
+		s, err := replay(ctx, opts, prompts)
 		if err != nil {
-			return err
-		}
-		for _, p := range prompts {
-			if err := s.send(p); err != nil {
-				s.stack.Stop()
-				return err
-			}
-		}
-		if err := s.finish(); err != nil {
 			return err
 		}
 

@@ -152,18 +152,28 @@ func startSession(ctx context.Context, opts harness.Options) (*session, error) {
 	return &session{phigate: opts.Phigate, stack: st, dir: dir}, nil
 }
 
-func runPrompts(ctx context.Context, out io.Writer, opts harness.Options, prompts []prompt, keep bool) error {
+// replay starts a stack, sends every prompt through it, stops it and
+// returns the session with each result's decision record.
+func replay(ctx context.Context, opts harness.Options, prompts []prompt) (*session, error) {
 	s, err := startSession(ctx, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, p := range prompts {
 		if err := s.send(p); err != nil {
 			s.stack.Stop()
-			return err
+			return nil, err
 		}
 	}
 	if err := s.finish(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func runPrompts(ctx context.Context, out io.Writer, opts harness.Options, prompts []prompt, keep bool) error {
+	s, err := replay(ctx, opts, prompts)
+	if err != nil {
 		return err
 	}
 
