@@ -23,9 +23,23 @@ type Engine struct {
 	source   string
 }
 
-// Compile prepares the decision query over a bundle. source describes
-// where the bundle came from, for logs and status.
+// Compile prepares the decision query over a bundle and checks that it
+// decides a clean and a PHI request without error. source describes where
+// the bundle came from, for logs and status.
 func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, error) {
+	e, err := compile(ctx, b, source)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.selfTest(ctx); err != nil {
+		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
+	}
+	return e, nil
+}
+
+// compile prepares the query without the self-test, so tests can reach
+// Decide's own checks with bundles the self-test would reject.
+func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, error) {
 	if !slices.ContainsFunc(b.Modules, func(m bundle.ModuleFile) bool { return !strings.HasSuffix(m.Path, "_test.rego") }) {
 		return nil, fmt.Errorf("policy bundle %s has no .rego files", source)
 	}
@@ -40,6 +54,40 @@ func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 		return nil, fmt.Errorf("compiling policy bundle %s: %w", source, err)
 	}
 	return &Engine{query: query, revision: revisionOf(b), risk: risk, source: source}, nil
+}
+
+// selfTestInputs are requests every bundle must decide without error: a
+// clean one and one with PHI. A bundle that compiles but fails here (two
+// complete rules that disagree, a runtime type error, no decision at all)
+// would deny every request, so it is rejected before it is swapped in.
+var selfTestInputs = func() []Input {
+	providers := map[string]Provider{
+		"self-test":     {Name: "self-test", Cluster: "self_test", Format: "openai", Regions: []string{}, Models: []string{}},
+		"self-test-baa": {Name: "self-test-baa", Cluster: "self_test_baa", Format: "openai", BAA: true, Regions: []string{}, Models: []string{}},
+	}
+	base := Input{
+		Version: ContractVersion,
+		Request: RequestInfo{
+			API: "openai.chat_completions", Format: "openai", Method: "POST", Path: "/v1/chat/completions",
+			Model: "self-test", BodyValid: true, RequestedProvider: "self-test", Headers: map[string]string{},
+		},
+		PHI:       PHISummary{Types: map[string]int{}, MaxConfidence: map[string]float64{}, Fields: []string{}},
+		Risk:      Risk{Parts: map[string]int{}},
+		Providers: providers,
+	}
+	withPHI := base
+	withPHI.PHI = PHISummary{Total: 1, Types: map[string]int{"SSN": 1}, MaxConfidence: map[string]float64{"SSN": 1}, Fields: []string{"messages[0].content"}}
+	withPHI.Risk = Risk{Score: 45, Parts: map[string]int{"identifiers": 45}}
+	return []Input{base, withPHI}
+}()
+
+func (e *Engine) selfTest(ctx context.Context) error {
+	for i, in := range selfTestInputs {
+		if _, err := e.Decide(ctx, in); err != nil {
+			return fmt.Errorf("self-test decision %d of %d failed: %w", i+1, len(selfTestInputs), err)
+		}
+	}
+	return nil
 }
 
 // Load reads and compiles the bundle directory dir, without signature

@@ -101,17 +101,6 @@ func TestManagerKeepsLastGoodPolicy(t *testing.T) {
 			writePolicy(t, dir, tt.module)
 			err = m.Reload(context.Background())
 
-			if tt.name == "no decision package" {
-				// It compiles; every decision is then undefined, which
-				// Decide reports and callers deny.
-				if err != nil {
-					t.Fatalf("Reload: %v", err)
-				}
-				if _, err := m.Current().Decide(context.Background(), managerInput()); err == nil {
-					t.Error("Decide succeeded on a bundle without a decision")
-				}
-				return
-			}
 			if err == nil {
 				t.Fatal("Reload of a broken bundle succeeded")
 			}
@@ -368,5 +357,39 @@ func TestManagerShadow(t *testing.T) {
 	}
 	if m.Status().Shadow.LastError == "" {
 		t.Error("status does not report the shadow bundle's error")
+	}
+}
+
+// A bundle that compiles but cannot decide would deny every request; the
+// self-test rejects it and the last good policy stays.
+func TestManagerRejectsBundleThatCannotDecide(t *testing.T) {
+	tests := []struct {
+		name   string
+		module string
+	}{
+		{"conflicting complete rules", moduleFor("a") + "\ndecision := {\"action\": \"deny\", \"reasons\": [\"b\"]}\n"},
+		{"undefined decision", "package phigate\n\ndecision := d if {\n\tinput.request.nosuch\n\td := {\"action\": \"deny\", \"reasons\": [\"x\"]}\n}\n"},
+		{"invalid decision", "package phigate\n\ndecision := {\"action\": \"route\", \"reasons\": [\"x\"]}\n"},
+		{"runtime error", "package phigate\n\ndecision := {\"action\": \"deny\", \"reasons\": [sprintf(\"%d\", [1 / input.phi.total])]}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writePolicy(t, dir, moduleFor("good"))
+			m, err := NewManager(context.Background(), ManagerOptions{Active: &DirSource{Path: dir}})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			writePolicy(t, dir, tt.module)
+			err = m.Reload(context.Background())
+
+			if err == nil || !strings.Contains(err.Error(), "self-test") {
+				t.Fatalf("Reload error = %v, want a self-test failure", err)
+			}
+			if got := decideReason(t, m); got != "good" {
+				t.Errorf("decision reason = %q, want the last good policy's", got)
+			}
+		})
 	}
 }
