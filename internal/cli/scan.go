@@ -104,6 +104,9 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
+		if strings.HasPrefix(name, "-") {
+			return nil, fmt.Errorf("reading input: %w (flags go before the file names)", err)
+		}
 		return nil, fmt.Errorf("reading input: %w", err)
 	}
 	return data, nil

@@ -289,7 +289,10 @@ func (s *session) report(out io.Writer, keep bool) error {
 		return fmt.Errorf("audit log did not verify: %w", err)
 	}
 	if keep {
-		fmt.Fprintf(out, "logs and audit log kept in %s\n", s.dir)
+		fmt.Fprintf(out, "logs, audit log and checkpoint.pub kept in %s\n", s.dir)
+		fmt.Fprintf(out, "   check again with: bin/phigate audit verify -public-key @%s/checkpoint.pub %s\n", s.dir, s.stack.AuditPath)
+	} else {
+		fmt.Fprintln(out, "   (the temporary directory is removed at exit; make demo DEMO_FLAGS=-keep keeps it)")
 	}
 	return nil
 }

@@ -174,6 +174,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return st, err
 	}
+	if err := os.WriteFile(filepath.Join(opts.Dir, "checkpoint.pub"), []byte(st.CheckpointPublicKey+"\n"), 0o644); err != nil {
+		return st, err
+	}
 	policyDir, err := policyBundle(opts)
 	if err != nil {
 		return st, err
