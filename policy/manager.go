@@ -37,6 +37,10 @@ type ManagerOptions struct {
 	// Interval between polls; zero disables polling (Reload still works).
 	Interval time.Duration
 	Logger   *slog.Logger
+	// OnLoad, when set, is called after every attempt to load a changed
+	// bundle, with the slot ("active" or "shadow") and the error, if any;
+	// phigate counts these in its metrics.
+	OnLoad func(slot string, err error)
 }
 
 // slot is one source and the Engine last compiled from it.
@@ -84,11 +88,11 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	m.active.name, m.active.source = "active", opts.Active
 	m.shadow.name, m.shadow.source = "shadow", opts.Shadow
 
-	if err := m.active.reload(ctx, opts.Logger); err != nil {
+	if err := m.active.reload(ctx, opts.Logger, opts.OnLoad); err != nil {
 		return nil, err
 	}
 	if opts.Shadow != nil {
-		_ = m.shadow.reload(ctx, opts.Logger) // logged by reload; retried later
+		_ = m.shadow.reload(ctx, opts.Logger, opts.OnLoad) // logged by reload; retried later
 	}
 	return m, nil
 }
@@ -101,9 +105,9 @@ func (m *Manager) Shadow() *Engine { return m.shadow.engine.Load() }
 
 // Reload checks every source once and returns the active source's error.
 func (m *Manager) Reload(ctx context.Context) error {
-	err := m.active.reload(ctx, m.opts.Logger)
+	err := m.active.reload(ctx, m.opts.Logger, m.opts.OnLoad)
 	if m.shadow.source != nil {
-		_ = m.shadow.reload(ctx, m.opts.Logger)
+		_ = m.shadow.reload(ctx, m.opts.Logger, m.opts.OnLoad)
 	}
 	return err
 }
@@ -142,7 +146,7 @@ func (s *slot) snapshot() SourceStatus {
 }
 
 // reload fetches and compiles the slot's bundle if it changed.
-func (s *slot) reload(ctx context.Context, logger *slog.Logger) error {
+func (s *slot) reload(ctx context.Context, logger *slog.Logger, onLoad func(string, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status.Source = s.source.String()
@@ -156,6 +160,9 @@ func (s *slot) reload(ctx context.Context, logger *slog.Logger) error {
 	var engine *Engine
 	if err == nil {
 		engine, err = Compile(ctx, b, s.source.String())
+	}
+	if onLoad != nil {
+		onLoad(s.name, err)
 	}
 	if err != nil {
 		s.status.LastError = err.Error()

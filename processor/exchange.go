@@ -181,7 +181,10 @@ func (ex *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ex
 		// deciding on part of a body would let the rest through unscanned.
 		return nil, errors.New("request body arrived in chunks: configure the ext_proc filter with request_body_mode BUFFERED")
 	}
-	return ex.decide(ctx, ex.body)
+	start := time.Now()
+	resp, err := ex.decide(ctx, ex.body)
+	ex.s.metrics.decisionDuration.Record(ctx, time.Since(start).Seconds())
+	return resp, err
 }
 
 // decide scans the body, evaluates the policy, writes the decision record
@@ -201,6 +204,7 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 			summary.Fields = append(summary.Fields, t.Path)
 		}
 		for _, f := range findings[i] {
+			ex.s.metrics.findings.Add(ctx, 1, attrs("type", string(f.Type)))
 			summary.Total++
 			summary.Types[string(f.Type)]++
 			if f.Confidence > summary.MaxConfidence[string(f.Type)] {
@@ -315,6 +319,7 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 	ex.record.Provider = target.Name
 	ex.record.ForwardedBytes = len(newBody)
 	if err := opts.Audit.Append(ctx, &ex.record); err != nil {
+		ex.s.metrics.auditErrors.Add(ctx, 1)
 		ex.logger.Error("audit write failed; denying request", "error", err)
 		return ex.immediate(http.StatusServiceUnavailable, "audit_unavailable", "phigate could not record this request in its audit log, so it was not forwarded"), nil
 	}
@@ -367,6 +372,7 @@ func (ex *exchange) setCredentials(m *extprocv3.HeaderMutation, p provider.Provi
 }
 
 func (ex *exchange) logDecision() {
+	ex.s.metrics.requests.Add(context.Background(), 1, attrs("api", string(ex.api), "action", ex.record.Action, "provider", ex.record.Provider))
 	types := make([]string, 0, len(ex.record.PHITypes))
 	for t, n := range ex.record.PHITypes {
 		types = append(types, t+"="+strconv.Itoa(n))
@@ -408,6 +414,7 @@ func (ex *exchange) deny(ctx context.Context, status int, code, message, auditRe
 		ex.record.PolicyRevision = ex.s.opts.Policy.Current().Revision()
 	}
 	if err := ex.s.opts.Audit.Append(ctx, &ex.record); err != nil {
+		ex.s.metrics.auditErrors.Add(ctx, 1)
 		ex.logger.Error("audit write failed for a denied request", "error", err)
 	}
 	ex.decided = true
@@ -522,6 +529,7 @@ func (ex *exchange) writeOutcome(errText string) {
 	go func() {
 		defer ex.s.background.Done()
 		if err := ex.s.opts.Audit.Append(context.Background(), rec); err != nil {
+			ex.s.metrics.auditErrors.Add(context.Background(), 1)
 			ex.logger.Error("audit write failed for a response outcome", "error", err)
 		}
 	}()

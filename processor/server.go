@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -53,6 +54,8 @@ type Options struct {
 	TenantHeader   string
 	PurposeHeader  string
 	Logger         *slog.Logger
+	// Meter creates the processor's metrics; nil disables them.
+	Meter metric.Meter
 }
 
 // Policies returns the policy engines to use for the next request. A
@@ -83,6 +86,7 @@ type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
 	opts      Options
 	providers map[string]policy.Provider
+	metrics   *metrics
 	// background tracks outcome records still being written, so shutdown
 	// can wait for them.
 	background sync.WaitGroup
@@ -129,7 +133,7 @@ func NewServer(opts Options) (*Server, error) {
 			Models:            nonNil(p.Models),
 		}
 	}
-	return &Server{opts: opts, providers: providers}, nil
+	return &Server{opts: opts, providers: providers, metrics: newMetrics(opts.Meter)}, nil
 }
 
 // Process handles one HTTP request's stream. Errors in handling a message

@@ -43,11 +43,13 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 		if err != nil {
 			rec.Error = "shadow policy error: " + err.Error()
 		}
+		s.metrics.shadowDiffs.Add(ctx, 1)
 		ex.logger.Info("shadow policy decision differs",
 			"active_action", active.Action, "active_provider", active.Provider,
 			"shadow_action", candidate.Action, "shadow_provider", candidate.Provider,
 			"shadow_revision", shadow.Revision())
 		if err := s.opts.Audit.Append(ctx, rec); err != nil {
+			s.metrics.auditErrors.Add(ctx, 1)
 			ex.logger.Error("audit write failed for a shadow decision", "error", err)
 		}
 	}()

@@ -21,6 +21,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/phigate/phigate/audit"
@@ -29,6 +31,7 @@ import (
 	"github.com/phigate/phigate/policy"
 	"github.com/phigate/phigate/processor"
 	"github.com/phigate/phigate/provider"
+	"github.com/phigate/phigate/telemetry"
 )
 
 // shutdownGrace bounds how long serve waits for requests in flight.
@@ -75,6 +78,7 @@ type service struct {
 	auditLog  *audit.FileLog
 	processor *processor.Server
 	policies  *policy.Manager
+	telemetry *telemetry.Metrics
 	ready     atomic.Bool
 }
 
@@ -99,7 +103,20 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 			}
 		}
 	}
-	policies, err := newPolicyManager(ctx, cfg.Policy, logger)
+	tel, err := telemetry.New()
+	if err != nil {
+		return nil, err
+	}
+	policyLoads, _ := tel.Meter("policy").Int64Counter("phigate_policy_loads",
+		metric.WithDescription("Attempts to load a changed policy bundle, by slot (active or shadow) and result (ok or error)."))
+	onLoad := func(slot string, err error) {
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		policyLoads.Add(context.Background(), 1, metric.WithAttributes(attribute.String("policy", slot), attribute.String("result", result)))
+	}
+	policies, err := newPolicyManager(ctx, cfg.Policy, logger, onLoad)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -144,6 +161,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		Keys:           keys,
 		Audit:          auditLog,
 		Fingerprints:   fingerprints,
+		Meter:          tel.Meter("processor"),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		UpstreamHeader: cfg.Headers.Upstream,
 		ProviderHeader: cfg.Headers.Provider,
@@ -156,7 +174,17 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		return nil, err
 	}
 	logger.Info("provider registry loaded", "providers", len(registry.Providers))
-	return &service{cfg: cfg, logger: logger, auditLog: auditLog, processor: proc, policies: policies}, nil
+	failing, _ := tel.Meter("policy").Int64ObservableGauge("phigate_policy_reload_failing",
+		metric.WithDescription("1 while the latest check of a policy source failed and the last good bundle is still serving, else 0."))
+	_, _ = tel.Meter("policy").RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		st := policies.Status()
+		o.ObserveInt64(failing, boolToInt(st.Active.LastError != ""), metric.WithAttributes(attribute.String("policy", "active")))
+		if st.Shadow != nil {
+			o.ObserveInt64(failing, boolToInt(st.Shadow.LastError != ""), metric.WithAttributes(attribute.String("policy", "shadow")))
+		}
+		return nil
+	}, failing)
+	return &service{cfg: cfg, logger: logger, auditLog: auditLog, processor: proc, policies: policies, telemetry: tel}, nil
 }
 
 // run serves until ctx is cancelled, then drains requests in flight and
@@ -235,6 +263,9 @@ func (s *service) run(ctx context.Context) error {
 	_ = adminServer.Shutdown(shutdownCtx)
 
 	s.processor.Wait()
+	if err := s.telemetry.Shutdown(shutdownCtx); err != nil {
+		s.logger.Error("stopping metrics failed", "error", err)
+	}
 	if err := s.auditLog.Close(); err != nil {
 		s.logger.Error("closing audit log failed", "error", err)
 		return fmt.Errorf("closing audit log: %w", err)
@@ -264,6 +295,7 @@ func (s *service) adminHandler() http.Handler {
 			}
 		}
 	})
+	mux.Handle("GET /metrics", s.telemetry.Handler())
 	mux.HandleFunc("GET /policy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("content-type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.policies.Status())
@@ -273,7 +305,7 @@ func (s *service) adminHandler() http.Handler {
 
 // newPolicyManager loads the configured bundle, and the shadow bundle if
 // any, with signature verification when configured.
-func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logger) (*policy.Manager, error) {
+func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logger, onLoad func(string, error)) (*policy.Manager, error) {
 	var verify *bundle.VerificationConfig
 	if v := cfg.Verification; v != nil {
 		key, err := os.ReadFile(v.PublicKeyFile)
@@ -291,9 +323,17 @@ func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logge
 		Active:   policy.NewSource(cfg.Bundle, verify),
 		Interval: cfg.PollInterval,
 		Logger:   logger,
+		OnLoad:   onLoad,
 	}
 	if cfg.ShadowBundle != "" {
 		opts.Shadow = policy.NewSource(cfg.ShadowBundle, verify)
 	}
 	return policy.NewManager(ctx, opts)
+}
+
+func boolToInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

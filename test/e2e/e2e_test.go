@@ -676,6 +676,11 @@ func TestPolicyReloadUnderLoad(t *testing.T) {
 	wg.Wait()
 	close(results)
 
+	metrics := fetchMetrics(t, st)
+	if !strings.Contains(metrics, `phigate_policy_loads_total{policy="active",result="error"}`) {
+		t.Errorf("metrics do not count the failed reload:\n%s", metrics)
+	}
+
 	total, failed := 0, 0
 	for status := range results {
 		total++
@@ -777,4 +782,50 @@ func TestAuditSurvivesKillUnderLoad(t *testing.T) {
 		t.Errorf("audit log does not verify after the kill: %v\n%s", err, out)
 	}
 	t.Logf("%d requests forwarded, %d decision records", len(forwarded), len(decided))
+}
+
+// fetchMetrics returns phigate's /metrics page.
+func fetchMetrics(t *testing.T, st *harness.Stack) string {
+	t.Helper()
+	resp, err := http.Get(st.AdminURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestMetricsCountDecisionsWithoutPHI(t *testing.T) {
+	st := startStack(t, harness.Options{})
+	send(t, st, "/v1/chat/completions", openAIChat(phiPrompt, false), nil)
+	send(t, st, "/v1/chat/completions", openAIChat(cleanPrompt, false), nil)
+	send(t, st, "/v1/chat/completions", openAIChat(phiPrompt, false), map[string]string{"x-phigate-purpose": "marketing"})
+
+	metrics := fetchMetrics(t, st)
+
+	for _, want := range []string{
+		`phigate_requests_total{action="allow",api="openai.chat_completions",provider="openai-baa"} 1`,
+		`phigate_requests_total{action="allow",api="openai.chat_completions",provider="openai"} 1`,
+		`phigate_requests_total{action="deny",api="openai.chat_completions",provider=""} 1`,
+		`phigate_phi_findings_total{type="SSN"} 2`,
+		`phigate_decision_duration_seconds_count 3`,
+		`phigate_policy_loads_total{policy="active",result="ok"} 1`,
+		`phigate_policy_reload_failing{policy="active"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, v := range phiValues {
+		if strings.Contains(metrics, v) {
+			t.Errorf("metrics contain the PHI value %q", v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", metrics)
+	}
 }
