@@ -21,10 +21,12 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return runAuditFind(args[1:], stdin, stdout, stderr)
 		case "keygen":
 			return runAuditKeygen(args[1:], stdout, stderr)
+		case "prove":
+			return runAuditProve(args[1:], stdout, stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError("missing or unknown audit command: want verify, find or keygen")
+		return usageError("missing or unknown audit command: want verify, find, prove or keygen")
 	}
 	fs := newFlagSet("audit verify", stderr)
 	publicKey := fs.String("public-key", "", "checkpoint public key (\"origin+hash+key\" from phigate audit keygen), or @FILE holding it; without it, checkpoint roots are checked but not their signatures")
@@ -158,4 +160,26 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stderr, "%d records disclosed this %s value\n", matches, *phiType)
 	return nil
+}
+
+// runAuditProve prints inclusion proofs for the records of one request.
+func runAuditProve(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit prove", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: phigate audit prove FILE REQUEST_ID")
+		fmt.Fprintln(stderr, "Prints, as JSON, an RFC 6962 inclusion proof for each record of the request against the latest signed checkpoint covering it.")
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError("want an audit log file and a request id")
+	}
+	proofs, err := audit.Prove(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(proofs)
 }

@@ -26,6 +26,7 @@ Usage:
   phigate audit verify [-public-key K] FILE
                                         check the audit log's hash chain and signed checkpoints
   phigate audit keygen -origin NAME     create a checkpoint signing key pair
+  phigate audit prove FILE REQUEST_ID   print inclusion proofs of a request's records
   phigate audit find -type T -key-id K FILE < value
                                         list the records that disclosed one PHI value
   phigate version                       print version information

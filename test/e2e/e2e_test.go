@@ -605,6 +605,16 @@ func TestAuditLogRecordsEveryRequestWithoutPHI(t *testing.T) {
 		t.Errorf("PHI request record: fingerprint key %q, %d fingerprints; want key %s and some", got.FingerprintKey, len(got.PHIFingerprints), harness.FingerprintKeyID)
 	}
 
+	// Each request's records can be proven included in a signed checkpoint.
+	prove, err := exec.Command(phigateBin, "audit", "prove", st.AuditPath, ids[1]).Output()
+	if err != nil {
+		t.Fatalf("audit prove: %v", err)
+	}
+	var proofs []audit.InclusionProof
+	if err := json.Unmarshal(prove, &proofs); err != nil || len(proofs) != 2 {
+		t.Errorf("audit prove printed %d proofs (%v), want the decision's and the outcome's", len(proofs), err)
+	}
+
 	// An auditor with the key finds every request that sent this SSN,
 	// written another way, and only those.
 	find := exec.Command(phigateBin, "audit", "find", "-type", "SSN", "-key-id", harness.FingerprintKeyID, st.AuditPath)
