@@ -82,7 +82,8 @@ type Stack struct {
 	// PhigateLog and EnvoyLog are the processes' output files.
 	PhigateLog, EnvoyLog string
 
-	phigate, envoy *process
+	phigate, envoy, baseline *process
+	bootstrap                envoy.Bootstrap
 }
 
 // process is a started child process; exited closes when it ends.
@@ -209,6 +210,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 		JWT:              opts.JWT,
 	}
 	st.URL = fmt.Sprintf("http://127.0.0.1:%d", envoyPort)
+	st.bootstrap = bootstrap
 	if err := st.startEnvoy(ctx, opts, bootstrap); err != nil {
 		return st, err
 	}
@@ -324,25 +326,67 @@ func (st *Stack) startEnvoy(ctx context.Context, opts Options, b envoy.Bootstrap
 	if err != nil {
 		return err
 	}
-	configPath := filepath.Join(opts.Dir, "envoy.yaml")
-	if err := os.WriteFile(configPath, config, 0o644); err != nil {
-		return err
-	}
 	st.EnvoyLog = filepath.Join(opts.Dir, "envoy.log")
-	logFile, err := os.Create(st.EnvoyLog)
+	proc, err := runEnvoy(ctx, opts, config, "envoy", b.AdminPort)
 	if err != nil {
 		return err
+	}
+	st.envoy = proc
+	return nil
+}
+
+// StartBaseline starts a second Envoy with the same listener settings
+// but no ext_proc filter, routing every request straight to the openai
+// stand-in, and returns its URL. Load tests compare the two to measure
+// the latency phigate adds.
+func (st *Stack) StartBaseline(ctx context.Context, opts Options) (string, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return "", err
+	}
+	b := st.bootstrap
+	b.ListenPort, b.AdminPort, b.JWT = ports[0], ports[1], nil
+	config, err := b.Render()
+	if err != nil {
+		return "", err
+	}
+	text := string(config)
+	start := strings.Index(text, "          - name: envoy.filters.http.ext_proc")
+	end := strings.Index(text, "          - name: envoy.filters.http.router")
+	if start < 0 || end < start {
+		return "", errors.New("baseline: ext_proc filter not found in the bootstrap")
+	}
+	text = text[:start] + text[end:]
+	text = strings.Replace(text, "cluster_header: "+b.UpstreamHeader, "cluster: openai", 1)
+	proc, err := runEnvoy(ctx, opts, []byte(text), "envoy-baseline", b.AdminPort)
+	if err != nil {
+		return "", err
+	}
+	st.baseline = proc
+	return fmt.Sprintf("http://127.0.0.1:%d", b.ListenPort), nil
+}
+
+// runEnvoy writes config as NAME.yaml in opts.Dir, starts Envoy on it with
+// its output in NAME.log, and waits until its admin port reports ready.
+func runEnvoy(ctx context.Context, opts Options, config []byte, name string, adminPort int) (*process, error) {
+	configPath := filepath.Join(opts.Dir, name+".yaml")
+	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(opts.Dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(opts.Envoy, "-c", configPath, "--disable-hot-restart", "--log-level", "warn", "--concurrency", "2")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := startProcess(cmd)
 	logFile.Close()
 	if err != nil {
-		return fmt.Errorf("starting envoy %s: %w", opts.Envoy, err)
+		return nil, fmt.Errorf("starting envoy %s: %w", opts.Envoy, err)
 	}
-	st.envoy = proc
 
-	readyURL := fmt.Sprintf("http://127.0.0.1:%d/ready", b.AdminPort)
+	readyURL := fmt.Sprintf("http://127.0.0.1:%d/ready", adminPort)
 	err = waitFor(ctx, 30*time.Second, proc, func() bool {
 		resp, err := http.Get(readyURL)
 		if err != nil {
@@ -352,9 +396,11 @@ func (st *Stack) startEnvoy(ctx context.Context, opts Options, b envoy.Bootstrap
 		return resp.StatusCode == http.StatusOK
 	})
 	if err != nil {
-		return fmt.Errorf("envoy did not become ready: %w (log: %s)", err, tail(st.EnvoyLog))
+		_ = proc.cmd.Process.Kill()
+		<-proc.exited
+		return nil, fmt.Errorf("envoy did not become ready: %w (log: %s)", err, tail(logPath))
 	}
-	return nil
+	return proc, nil
 }
 
 // KillPhigate ends phigate with SIGKILL, as a crash or an OOM kill would,
@@ -370,7 +416,7 @@ func (st *Stack) KillPhigate() {
 // Stop stops Envoy, then phigate (with SIGTERM, so it drains and closes
 // its audit log), then the stand-ins.
 func (st *Stack) Stop() {
-	for _, p := range []*process{st.envoy, st.phigate} {
+	for _, p := range []*process{st.baseline, st.envoy, st.phigate} {
 		if p == nil {
 			continue
 		}
