@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -106,6 +107,35 @@ func run(ctx context.Context, args []string) error {
 		st.OpenAI.Reset()
 		report(c.name, with, without)
 	}
+	return reportDecisionTime(st.AdminURL)
+}
+
+// reportDecisionTime prints phigate's own mean time per decision (parse,
+// scan, policy, audit write), from its metrics, to show how much of the
+// added latency is spent inside phigate rather than in the round trips.
+func reportDecisionTime(adminURL string) error {
+	resp, err := http.Get(adminURL + "/metrics")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var sum, count float64
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "phigate_decision_duration_seconds_sum "); ok {
+			fmt.Sscan(v, &sum)
+		}
+		if v, ok := strings.CutPrefix(line, "phigate_decision_duration_seconds_count "); ok {
+			fmt.Sscan(v, &count)
+		}
+	}
+	if count == 0 {
+		return errors.New("phigate reported no decisions")
+	}
+	fmt.Printf("\nphigate's mean time per decision (parse, scan, policy, audit write): %.3f ms over %.0f decisions\n", 1000*sum/count, count)
 	return nil
 }
 
