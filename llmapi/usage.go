@@ -58,8 +58,9 @@ const maxSSELine = 64 << 10
 
 // StreamUsage collects token usage from a server-sent event stream fed
 // chunk by chunk, however the chunks split lines. OpenAI sends usage in a
-// final chunk when the request asks for it; Anthropic sends input tokens in
-// message_start and output tokens in message_delta.
+// final chunk when the request sets stream_options.include_usage.
+// Anthropic sends input tokens in message_start and output tokens in
+// message_delta.
 type StreamUsage struct {
 	format  provider.Format
 	partial []byte

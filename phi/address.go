@@ -103,7 +103,7 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 		}
 		if begin, ok := streetBefore(text, start); ok {
 			// houseNumberEnd returns start itself when the digits are not
-			// a house number ("4B" runs into a letter); such a match is no
+			// a house number ("4B" runs into a letter). Such a match is no
 			// address, and stepping back to it would loop forever.
 			if end := houseNumberEnd(text, start); end > start {
 				end = unitEnd(text, end)

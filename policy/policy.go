@@ -25,7 +25,7 @@ const (
 	ActionDeny   = "deny"
 )
 
-// Input is the document the policy sees as `input`. It carries PHI types,
+// Input is the document the policy reads as `input`. It carries PHI types,
 // counts and confidences, never PHI values.
 type Input struct {
 	Version   int                 `json:"version"`
@@ -87,7 +87,7 @@ type Risk struct {
 	Parts map[string]int `json:"parts"`
 }
 
-// Provider is the registry entry as the policy sees it.
+// Provider is the registry entry as the policy receives it.
 type Provider struct {
 	Name              string   `json:"name"`
 	Cluster           string   `json:"cluster"`
@@ -99,7 +99,7 @@ type Provider struct {
 	Models            []string `json:"models"`
 }
 
-// Decision is the policy's answer for one request.
+// Decision is the policy's result for one request.
 type Decision struct {
 	Action string `json:"action"`
 	// Provider names the registry entry that receives the request; it is
@@ -109,7 +109,7 @@ type Decision struct {
 	Model  string  `json:"model,omitempty"`
 	Redact *Redact `json:"redact,omitempty"`
 	// Reasons explain the decision to the client (in deny responses) and to
-	// auditors. They must not contain PHI; the policy never sees any.
+	// auditors. They must not contain PHI, and the policy never receives any.
 	Reasons []string `json:"reasons"`
 	// Status is the HTTP status of a deny response, 403 when unset.
 	Status int `json:"status,omitempty"`
@@ -120,7 +120,7 @@ type Decision struct {
 	Template string `json:"template,omitempty"`
 }
 
-// Redact says which PHI types to remove and how.
+// Redact lists the PHI types to remove and the operator that removes them.
 type Redact struct {
 	Types    []string `json:"types"`
 	Operator string   `json:"operator"`

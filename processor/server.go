@@ -137,7 +137,7 @@ func NewServer(opts Options) (*Server, error) {
 }
 
 // Process handles one HTTP request's stream. Errors in handling a message
-// become HTTP error responses in the client's API format; the stream
+// become HTTP error responses in the client's API format. The stream
 // itself fails only when Envoy sends something out of protocol or the
 // stream breaks.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {

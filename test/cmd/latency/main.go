@@ -3,10 +3,10 @@
 // It starts the demo stack (OpenAI and Anthropic stand-ins, phigate, Envoy)
 // and a second, baseline Envoy with the same settings but without the
 // ext_proc filter, routing straight to the openai stand-in. It then sends
-// the same requests to both, one at a time and alternating, and prints
-// the latency percentiles of each and their difference: for a clean chat
-// request of -size bytes, and the time to the first byte of a streamed
-// response. The run is bounded by -n requests per path and case.
+// the same requests to both, one at a time and alternating. It prints the
+// latency percentiles of each and their difference for two cases: a clean
+// chat request of -size bytes, and the time to the first byte of a
+// streamed response. The run is bounded by -n requests per path and case.
 package main
 
 import (
