@@ -11,14 +11,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"go.opentelemetry.io/otel/attribute"
@@ -208,6 +211,7 @@ func (s *service) run(ctx context.Context) error {
 	grpcServer := grpc.NewServer(
 		grpc.MaxRecvMsgSize(s.cfg.MaxBodyBytes+1<<20),
 		grpc.MaxSendMsgSize(s.cfg.MaxBodyBytes+1<<20),
+		grpc.ChainStreamInterceptor(recoverStream(s.logger)),
 	)
 	extprocv3.RegisterExternalProcessorServer(grpcServer, s.processor)
 	healthServer := health.NewServer()
@@ -336,4 +340,21 @@ func boolToInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// recoverStream turns a panic in a stream handler into an Internal error
+// for that one stream, which Envoy answers with an error response (the
+// filter fails closed), instead of ending the process and every request in
+// flight. The panic value is not logged, since it could quote request
+// data; the stack is, as it holds only code locations.
+func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logger.Error("ext_proc stream handler panicked; the request fails closed", "method", info.FullMethod, "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "phigate internal error")
+			}
+		}()
+		return handler(srv, ss)
+	}
 }
