@@ -52,6 +52,9 @@ type Policy struct {
 	// difference is logged and audited. The candidate never affects a
 	// request.
 	ShadowBundle string `yaml:"shadow_bundle"`
+	// BearerTokenEnv names an environment variable whose value is sent as
+	// "Authorization: Bearer ..." to an http(s) bundle server.
+	BearerTokenEnv string `yaml:"bearer_token_env"`
 }
 
 // Verification names the public key that bundle signatures must verify

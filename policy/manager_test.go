@@ -247,7 +247,7 @@ func TestSignedBundleVerification(t *testing.T) {
 	if err := os.WriteFile(path, signedBundle(t, moduleFor("signed"), "r1", key, "release"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewManager(context.Background(), ManagerOptions{Active: NewSource(path, verify)})
+	m, err := NewManager(context.Background(), ManagerOptions{Active: NewSource(path, verify, nil)})
 	if err != nil {
 		t.Fatalf("signed bundle rejected: %v", err)
 	}
@@ -288,6 +288,10 @@ func TestHTTPSourceUsesETag(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		requests.Add(1)
+		if r.Header.Get("Authorization") != "Bearer bundle-token" {
+			http.Error(w, "missing token", http.StatusUnauthorized)
+			return
+		}
 		if r.Header.Get("If-None-Match") == etag {
 			notModified.Add(1)
 			w.WriteHeader(http.StatusNotModified)
@@ -298,7 +302,7 @@ func TestHTTPSourceUsesETag(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	m, err := NewManager(context.Background(), ManagerOptions{Active: NewSource(srv.URL+"/bundles/phigate.tar.gz", nil)})
+	m, err := NewManager(context.Background(), ManagerOptions{Active: NewSource(srv.URL+"/bundles/phigate.tar.gz", nil, http.Header{"Authorization": {"Bearer bundle-token"}})})
 	if err != nil {
 		t.Fatal(err)
 	}

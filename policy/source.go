@@ -32,11 +32,12 @@ type Source interface {
 
 // NewSource returns the Source for location: an http:// or https:// URL of
 // a bundle archive, a .tar.gz bundle archive, or a bundle directory.
-// verify, when not nil, is required to pass for every bundle read.
-func NewSource(location string, verify *bundle.VerificationConfig) Source {
+// verify, when not nil, is required to pass for every bundle read. header
+// is sent with every request to a bundle server.
+func NewSource(location string, verify *bundle.VerificationConfig, header http.Header) Source {
 	switch {
 	case strings.HasPrefix(location, "http://") || strings.HasPrefix(location, "https://"):
-		return &HTTPSource{URL: location, Verification: verify}
+		return &HTTPSource{URL: location, Verification: verify, Header: header}
 	case strings.HasSuffix(location, ".tar.gz") || strings.HasSuffix(location, ".tgz"):
 		return &FileSource{Path: location, Verification: verify}
 	default:

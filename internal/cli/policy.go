@@ -40,7 +40,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("decoding input document %s: %w", *inputPath, err)
 	}
 
-	src := policy.NewSource(*dir, nil)
+	src := policy.NewSource(*dir, nil, nil)
 	b, _, err := src.Fetch(ctx, "")
 	if err != nil {
 		return err

@@ -323,14 +323,22 @@ func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logge
 		keys := map[string]*bundle.KeyConfig{v.KeyID: {Key: string(key), Algorithm: alg, Scope: v.Scope}}
 		verify = bundle.NewVerificationConfig(keys, v.KeyID, v.Scope, nil)
 	}
+	var header http.Header
+	if cfg.BearerTokenEnv != "" {
+		token := os.Getenv(cfg.BearerTokenEnv)
+		if token == "" {
+			return nil, fmt.Errorf("policy.bearer_token_env: environment variable %s is empty or unset", cfg.BearerTokenEnv)
+		}
+		header = http.Header{"Authorization": {"Bearer " + token}}
+	}
 	opts := policy.ManagerOptions{
-		Active:   policy.NewSource(cfg.Bundle, verify),
+		Active:   policy.NewSource(cfg.Bundle, verify, header),
 		Interval: cfg.PollInterval,
 		Logger:   logger,
 		OnLoad:   onLoad,
 	}
 	if cfg.ShadowBundle != "" {
-		opts.Shadow = policy.NewSource(cfg.ShadowBundle, verify)
+		opts.Shadow = policy.NewSource(cfg.ShadowBundle, verify, header)
 	}
 	return policy.NewManager(ctx, opts)
 }
