@@ -246,7 +246,7 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		User:              claimString(ex.claims, "sub"),
 		Purpose:           ex.purpose,
 		API:               string(ex.api),
-		Path:              pathOnly(ex.path),
+		Path:              ex.auditPath(),
 		RequestedProvider: ex.requestedProvider,
 		RequestedModel:    parsed.Model,
 		Model:             parsed.Model,
@@ -396,7 +396,7 @@ func (ex *exchange) deny(ctx context.Context, status int, code, message, auditRe
 	ex.record.RequestID = ex.id
 	if ex.record.API == "" {
 		ex.record.API = string(ex.api)
-		ex.record.Path = pathOnly(ex.path)
+		ex.record.Path = ex.auditPath()
 		ex.record.Tenant = ex.tenant
 		ex.record.Purpose = ex.purpose
 		ex.record.RequestedProvider = ex.requestedProvider
@@ -568,6 +568,19 @@ func isProtectedHeader(name, upstream string) bool {
 		return true
 	}
 	return strings.HasPrefix(name, ":") || strings.HasPrefix(name, "x-envoy-")
+}
+
+// auditPath returns the request path as the audit log keeps it: the path
+// of a recognised API, whose shape is fixed, or nothing. Other paths may
+// carry identifiers, in segments or the query, that are not scanned.
+//
+// NOTE: the path and query of an unrecognised API are forwarded without a
+// PHI scan; only the body is scanned.
+func (ex *exchange) auditPath() string {
+	if ex.api == llmapi.APIUnknown {
+		return ""
+	}
+	return pathOnly(ex.path)
 }
 
 func pathOnly(p string) string {
