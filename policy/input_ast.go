@@ -25,7 +25,7 @@ func (in Input) value() ast.Value {
 		)),
 		item("risk", ast.ObjectTerm(
 			item("score", ast.IntNumberTerm(in.Risk.Score)),
-			item("parts", intMapTerm(in.Risk.Parts)),
+			item("parts", mapTerm(in.Risk.Parts, ast.IntNumberTerm)),
 		)),
 		item("providers", providersTerm(in.Providers)),
 	)
@@ -44,7 +44,7 @@ func (r RequestInfo) term() *ast.Term {
 		item("requested_provider", ast.StringTerm(r.RequestedProvider)),
 		item("tenant", ast.StringTerm(r.Tenant)),
 		item("purpose", ast.StringTerm(r.Purpose)),
-		item("headers", stringMapTerm(r.Headers)),
+		item("headers", mapTerm(r.Headers, ast.StringTerm)),
 		item("claims", claimsTerm(r.Claims)),
 	}
 	if r.BodyError != "" {
@@ -54,37 +54,17 @@ func (r RequestInfo) term() *ast.Term {
 }
 
 func (p PHISummary) term() *ast.Term {
-	typesTerm, confidenceTerm := ast.NullTerm(), ast.NullTerm()
-	types := make([][2]*ast.Term, 0, len(p.Types))
-	for _, k := range slices.Sorted(maps.Keys(p.Types)) {
-		types = append(types, item(k, ast.IntNumberTerm(p.Types[k])))
-	}
-	confidence := make([][2]*ast.Term, 0, len(p.MaxConfidence))
-	for _, k := range slices.Sorted(maps.Keys(p.MaxConfidence)) {
-		confidence = append(confidence, item(k, ast.FloatNumberTerm(p.MaxConfidence[k])))
-	}
-	if p.Types != nil {
-		typesTerm = ast.ObjectTerm(types...)
-	}
-	if p.MaxConfidence != nil {
-		confidenceTerm = ast.ObjectTerm(confidence...)
-	}
 	return ast.ObjectTerm(
 		item("total", ast.IntNumberTerm(p.Total)),
-		item("types", typesTerm),
-		item("max_confidence", confidenceTerm),
+		item("types", mapTerm(p.Types, ast.IntNumberTerm)),
+		item("max_confidence", mapTerm(p.MaxConfidence, ast.FloatNumberTerm)),
 		item("fields", stringsTerm(p.Fields)),
 	)
 }
 
 func providersTerm(providers map[string]Provider) *ast.Term {
-	if providers == nil {
-		return ast.NullTerm()
-	}
-	items := make([][2]*ast.Term, 0, len(providers))
-	for _, name := range slices.Sorted(maps.Keys(providers)) {
-		p := providers[name]
-		items = append(items, item(name, ast.ObjectTerm(
+	return mapTerm(providers, func(p Provider) *ast.Term {
+		return ast.ObjectTerm(
 			item("name", ast.StringTerm(p.Name)),
 			item("cluster", ast.StringTerm(p.Cluster)),
 			item("format", ast.StringTerm(p.Format)),
@@ -93,9 +73,8 @@ func providersTerm(providers map[string]Provider) *ast.Term {
 			item("default", ast.BooleanTerm(p.Default)),
 			item("regions", stringsTerm(p.Regions)),
 			item("models", stringsTerm(p.Models)),
-		)))
-	}
-	return ast.ObjectTerm(items...)
+		)
+	})
 }
 
 func item(key string, value *ast.Term) [2]*ast.Term {
@@ -114,21 +93,22 @@ func stringsTerm(s []string) *ast.Term {
 	return ast.ArrayTerm(terms...)
 }
 
-// intMapTerm converts a map; nil becomes null, as encoding/json does.
-func intMapTerm(m map[string]int) *ast.Term {
+// mapTerm converts a map with the given value conversion, keys sorted;
+// nil becomes null, as encoding/json does.
+func mapTerm[V any](m map[string]V, convert func(V) *ast.Term) *ast.Term {
 	if m == nil {
 		return ast.NullTerm()
 	}
 	items := make([][2]*ast.Term, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		items = append(items, item(k, ast.IntNumberTerm(m[k])))
+		items = append(items, item(k, convert(m[k])))
 	}
 	return ast.ObjectTerm(items...)
 }
 
 // claimsTerm converts JWT claims, which hold only JSON values; nil becomes
-// null. A value OPA cannot represent is dropped rather than failing the
-// request, since the contract promises only JSON claims.
+// null. Claims that OPA cannot represent become an empty object rather
+// than failing the request, since the contract promises only JSON claims.
 func claimsTerm(claims map[string]any) *ast.Term {
 	if claims == nil {
 		return ast.NullTerm()
@@ -138,16 +118,4 @@ func claimsTerm(claims map[string]any) *ast.Term {
 		return ast.ObjectTerm()
 	}
 	return ast.NewTerm(v)
-}
-
-// stringMapTerm converts a map; nil becomes null, as encoding/json does.
-func stringMapTerm(m map[string]string) *ast.Term {
-	if m == nil {
-		return ast.NullTerm()
-	}
-	items := make([][2]*ast.Term, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		items = append(items, item(k, ast.StringTerm(m[k])))
-	}
-	return ast.ObjectTerm(items...)
 }

@@ -61,6 +61,17 @@ func read(loader bundle.DirectoryLoader, verify *bundle.VerificationConfig) (*bu
 	return &b, nil
 }
 
+// readArchive parses a bundle archive (.tar.gz) held in memory.
+func readArchive(data []byte, verify *bundle.VerificationConfig) (*bundle.Bundle, error) {
+	return read(bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), ""), verify)
+}
+
+// digest returns the hex SHA-256 of data, the version of an archive.
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 // DirSource reads a bundle directory, as `opa build` or `opa test` would
 // see it: .rego modules, data.json and data.yaml files, and optional
 // .manifest and .signatures.json.
@@ -146,12 +157,11 @@ func (s *FileSource) Fetch(_ context.Context, since string) (*bundle.Bundle, str
 	if err != nil {
 		return nil, "", fmt.Errorf("reading policy %s: %w", s, err)
 	}
-	sum := sha256.Sum256(data)
-	version := hex.EncodeToString(sum[:])
+	version := digest(data)
 	if version == since {
 		return nil, since, nil
 	}
-	b, err := read(bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), ""), s.Verification)
+	b, err := readArchive(data, s.Verification)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading policy %s: %w", s, err)
 	}
@@ -232,13 +242,12 @@ func (s *HTTPSource) Fetch(ctx context.Context, since string) (*bundle.Bundle, s
 
 	version := resp.Header.Get("ETag")
 	if version == "" {
-		sum := sha256.Sum256(data)
-		version = "sha256:" + hex.EncodeToString(sum[:])
+		version = "sha256:" + digest(data)
 	}
 	if version == since {
 		return nil, since, nil
 	}
-	b, err := read(bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), ""), s.Verification)
+	b, err := readArchive(data, s.Verification)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading policy from %s: %w", s, err)
 	}
