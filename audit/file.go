@@ -62,11 +62,10 @@ type appendRequest struct {
 }
 
 // OpenFile opens or creates the log at path, and its directory, and
-// resumes its chain. A final
-// line without its newline is the remains of a write that crashed before
-// its fsync returned; its request was never forwarded, so the line is cut
-// off and the cut is logged. Any other damage makes OpenFile fail: run
-// `phigate audit verify` to find it.
+// resumes its chain. A final line without its newline is the remains of a
+// write that crashed before its fsync returned. Its request was never
+// forwarded, so the line is cut off and the cut is logged. Any other damage
+// makes OpenFile fail: run `phigate audit verify` to find it.
 func OpenFile(path string, logger *slog.Logger) (*FileLog, error) {
 	return OpenFileWithOptions(path, FileOptions{Logger: logger})
 }
@@ -81,9 +80,9 @@ type FileOptions struct {
 	CheckpointEvery uint64
 }
 
-// OpenFileWithOptions is OpenFile with checkpoints. It also refuses a log
-// with fewer records than its last checkpoint covers: records were cut off,
-// and `phigate audit verify` says more.
+// OpenFileWithOptions is OpenFile with checkpoints. It also rejects a log
+// with fewer records than its last checkpoint covers, because records were
+// cut off; `phigate audit verify` reports the details.
 func OpenFileWithOptions(path string, opts FileOptions) (*FileLog, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -196,9 +195,9 @@ func (l *FileLog) Append(ctx context.Context, rec *Record) error {
 	case err := <-req.result:
 		return err
 	case <-ctx.Done():
-		// The record may still be written; the caller must not forward the
-		// request, so the log may show a decision for a request that never
-		// went out. It never misses one that did.
+		// The record may still be written, but the caller must not forward
+		// the request. So the log may show a decision for a request that
+		// never went out, and never misses one that did.
 		return fmt.Errorf("waiting for audit write: %w", ctx.Err())
 	}
 }

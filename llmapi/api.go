@@ -1,4 +1,4 @@
-// Package llmapi knows the LLM vendor APIs phigate sits in front of: which
+// Package llmapi describes the LLM vendor APIs phigate sits in front of: which
 // API a request path belongs to, where in a request body the texts a vendor
 // reads are, how to rewrite those texts without disturbing the rest of the
 // body, and how each API words its errors.

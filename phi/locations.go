@@ -222,9 +222,9 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 		return start, end, confLocationContext
 	}
 
-	// The remaining rules need context; sentence capitalization and
-	// eponyms ("Wells score") rule the phrase out, except that a facility
-	// word after "at" still names a place ("at County General").
+	// The remaining rules need context. Sentence capitalization and
+	// eponyms ("Wells score") rule the phrase out, unless a facility word
+	// follows "at", which still names a place ("at County General").
 	cue := placeCue(text, start)
 	if allStopWords(text, p, first) || eponymAfter(text, end) {
 		if cue == cueAny && p.words-first >= 2 && inWordSet(facilityWords, p.word(text, p.words-1)) {

@@ -873,7 +873,7 @@ func eponymAfter(text string, end int) bool {
 }
 
 // sentenceStart reports whether the word at i opens a sentence, a line or
-// a list item, where capitalization says nothing about names.
+// a list item, where capitalization is no evidence of a name.
 func sentenceStart(text string, i int) bool {
 	j := i
 	for j > 0 && (text[j-1] == ' ' || text[j-1] == '\t') {

@@ -1,7 +1,7 @@
 // Package policy evaluates the Rego bundle that decides what happens to each
 // request: allow it, redact it or deny it, and which provider receives it.
 //
-// The package knows nothing of gRPC or Envoy. Callers build an Input, ask a
+// The package does not depend on gRPC or Envoy. Callers build an Input, ask a
 // Manager for the current Engine, call Decide and act on the Decision. A
 // decision that the bundle leaves undefined, or that does not have the
 // documented shape, is an error, which callers must treat as a deny.

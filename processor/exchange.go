@@ -204,13 +204,16 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 			summary.Fields = append(summary.Fields, t.Path)
 		}
 		for _, f := range findings[i] {
-			ex.s.metrics.findings.Add(ctx, 1, attrs("type", string(f.Type)))
 			summary.Total++
 			summary.Types[string(f.Type)]++
 			if f.Confidence > summary.MaxConfidence[string(f.Type)] {
 				summary.MaxConfidence[string(f.Type)] = f.Confidence
 			}
 		}
+	}
+
+	for t, n := range summary.Types {
+		ex.s.metrics.findings.Add(ctx, int64(n), attrs("type", t))
 	}
 
 	engine := opts.Policy.Current()
@@ -281,12 +284,12 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		msg := "request denied by phigate policy: " + strings.Join(d.Reasons, "; ")
 		return ex.deny(ctx, status, "phi_policy_denied", msg, ""), nil
 	}
-	return ex.forward(ctx, parsed, findings, in)
+	return ex.forward(ctx, parsed, findings)
 }
 
 // forward applies an allow or redact decision: it rewrites the body if
 // needed, makes the decision durable, then routes the request.
-func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [][]phi.Finding, in policy.Input) (*extprocv3.ProcessingResponse, error) {
+func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [][]phi.Finding) (*extprocv3.ProcessingResponse, error) {
 	opts := ex.s.opts
 	d := ex.decision
 	target, _ := opts.Registry.Lookup(d.Provider) // Decide checked that it exists.

@@ -21,8 +21,8 @@ func newMetrics(meter metric.Meter) *metrics {
 		meter = noop.NewMeterProvider().Meter("")
 	}
 	m := &metrics{}
-	// Creating an instrument fails only for an invalid name; these are
-	// constants, and a failed instrument is a no-op rather than a crash.
+	// The OpenTelemetry SDK (v1.47) returns a usable instrument even when
+	// it reports an error, which flags an invalid name; these are constants.
 	m.requests, _ = meter.Int64Counter("phigate_requests",
 		metric.WithDescription("Requests decided, by API, action and provider."))
 	m.findings, _ = meter.Int64Counter("phigate_phi_findings",

@@ -4,10 +4,10 @@
 // Envoy opens one gRPC stream per HTTP request and sends, in order, the
 // request headers, the buffered request body, the response headers and the
 // response body (buffered, or chunk by chunk for event streams). Server
-// runs the stream loop; a per-request exchange decides what to answer to
-// each message: it scans the request for PHI, asks the policy, writes the
-// audit record and tells Envoy which cluster to route to, what to rewrite,
-// or what error to return instead.
+// runs the stream loop, and a per-request exchange builds the reply to each
+// message. The exchange scans the request for PHI, evaluates the policy
+// and writes the audit record. Its replies give Envoy the cluster to route
+// to and what to rewrite, or the error to return instead.
 package processor
 
 import (
@@ -139,7 +139,8 @@ func NewServer(opts Options) (*Server, error) {
 // Process handles one HTTP request's stream. Errors in handling a message
 // become HTTP error responses in the client's API format. The stream
 // itself fails only when Envoy sends something out of protocol or the
-// stream breaks.
+// stream breaks. `phigate serve` also turns a panic in here into a failed
+// stream, so it cannot end the process.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := stream.Context()
 	ex := s.newExchange()

@@ -42,7 +42,7 @@ type Provider struct {
 	Default bool     `yaml:"default" json:"default"`
 	Regions []string `yaml:"regions,omitempty" json:"regions"`
 	Models  []string `yaml:"models,omitempty" json:"models"`
-	// Credentials says where the provider's API key comes from.
+	// Credentials is the source of the provider's API key.
 	Credentials Credentials `yaml:"credentials" json:"-"`
 }
 

@@ -351,7 +351,7 @@ func boolToInt(b bool) int64 {
 }
 
 // recoverStream turns a panic in a stream handler into an Internal error
-// for that one stream, which Envoy answers with an error response (the
+// for that one stream, for which Envoy returns an error response (the
 // filter fails closed), instead of ending the process and every request in
 // flight. The panic value is not logged, since it could quote request
 // data; the stack is, as it holds only code locations.

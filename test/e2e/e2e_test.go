@@ -350,8 +350,8 @@ func TestDeniedRequestGetsErrorInClientFormat(t *testing.T) {
 func TestClientRoutingHeaderIgnored(t *testing.T) {
 	st := startStack(t, harness.Options{})
 
-	// A clean request that asks Envoy directly for the BAA cluster still
-	// goes where policy sends it.
+	// A clean request that names the BAA cluster in the routing header
+	// still goes where policy sends it.
 	resp := send(t, st, "/v1/chat/completions", openAIChat(cleanPrompt, false), map[string]string{"x-phigate-upstream": "openai_baa"})
 	if resp.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", resp.status, resp.body)
@@ -360,7 +360,7 @@ func TestClientRoutingHeaderIgnored(t *testing.T) {
 		t.Errorf("openai got %d and openai-baa got %d requests, want 1 and 0", requestsTo(st.OpenAI), requestsTo(st.OpenAIBAA))
 	}
 
-	// A PHI request that asks for the non-BAA cluster cannot reach it.
+	// A PHI request that names the non-BAA cluster cannot reach it.
 	resp = send(t, st, "/v1/chat/completions", openAIChat(phiPrompt, false), map[string]string{"x-phigate-upstream": "openai"})
 	if resp.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", resp.status, resp.body)
