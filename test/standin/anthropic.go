@@ -2,20 +2,33 @@ package standin
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 )
 
-// anthropicMessagesPath is the only path an Anthropic stand-in serves.
-const anthropicMessagesPath = "/v1/messages"
+// The paths an Anthropic stand-in serves.
+const (
+	anthropicMessagesPath    = "/v1/messages"
+	anthropicCountTokensPath = "/v1/messages/count_tokens"
+)
 
-// anthropicError is the Anthropic error body.
+func anthropicEndpoint(path string) Endpoint {
+	switch path {
+	case anthropicMessagesPath:
+		return EndpointMessages
+	case anthropicCountTokensPath:
+		return EndpointCountTokens
+	}
+	return ""
+}
+
+// anthropicError is the Anthropic error body, also sent as the data of a
+// streamed "error" event, where request_id is left out.
 type anthropicError struct {
 	Type      string               `json:"type"`
 	Error     anthropicErrorDetail `json:"error"`
-	RequestID string               `json:"request_id"`
+	RequestID string               `json:"request_id,omitempty"`
 }
 
 type anthropicErrorDetail struct {
@@ -51,60 +64,48 @@ func invalidAnthropicRequest(format string, args ...any) *anthropicFailure {
 	}
 }
 
-// anthropicRequest is the part of a Messages request the stand-in reads.
-type anthropicRequest struct {
-	model    string
-	messages []message
-	system   string
-	stream   bool
-}
-
-// serveAnthropic replies to one request as the Anthropic Messages API
-// would. The checks run in this order: route, method, body size, API key,
-// version header, StatusHeader, then the body fields.
+// serveAnthropic replies to one request as the Anthropic API would. The
+// checks run in this order: route, method, body size, API key, version
+// header, StatusHeader, ScenarioHeader, then the body fields.
 func (h *Handler) serveAnthropic(w http.ResponseWriter, r *http.Request, rec Request, readErr error) {
 	w.Header().Set("Request-Id", rec.ID)
 
-	if failure := h.checkAnthropicRequest(r, rec, readErr); failure != nil {
-		failure.write(w, rec.ID)
-		return
-	}
-
-	req, failure := parseAnthropicRequest(rec.Body)
+	scenario, failure := h.checkAnthropicRequest(r, rec, readErr)
 	if failure != nil {
 		failure.write(w, rec.ID)
 		return
 	}
 
-	text := replyText(h.name, req.messages)
-	msg := anthropicMessage{
-		ID:      newID("msg_"),
-		Type:    "message",
-		Role:    "assistant",
-		Model:   req.model,
-		Content: []anthropicBlock{{Type: "text", Text: text}},
-		Usage: anthropicUsage{
-			InputTokens:  promptTokens(req.messages, req.system),
-			OutputTokens: estimateTokens(text),
-		},
+	req, failure := h.parseAnthropicRequest(rec.Body, rec.Endpoint == EndpointCountTokens)
+	if failure == nil && !h.servesModel(req.model) {
+		failure = &anthropicFailure{status: http.StatusNotFound, errType: "not_found_error", message: "model: " + req.model}
 	}
-
-	if req.stream {
-		streamAnthropic(w, msg, text)
+	if failure == nil && scenario == ScenarioMidstreamError && !req.stream {
+		failure = invalidAnthropicRequest("%s", midstreamWithoutStream)
+	}
+	if failure != nil {
+		failure.write(w, rec.ID)
 		return
 	}
-	endTurn := "end_turn"
-	msg.StopReason = &endTurn
-	writeJSON(w, http.StatusOK, msg)
+
+	if rec.Endpoint == EndpointCountTokens {
+		writeJSON(w, http.StatusOK, struct {
+			InputTokens int `json:"input_tokens"`
+		}{anthropicInputTokens(req)})
+		return
+	}
+	h.replyAnthropicMessage(w, req, scenario == ScenarioMidstreamError)
 }
 
-// checkAnthropicRequest runs every check that does not need the body parsed.
-func (h *Handler) checkAnthropicRequest(r *http.Request, rec Request, readErr error) *anthropicFailure {
-	if rec.Path != anthropicMessagesPath {
-		return &anthropicFailure{status: http.StatusNotFound, errType: "not_found_error", message: "Not Found"}
+// checkAnthropicRequest runs every check that does not need the body
+// parsed. It returns the scenario when a failure comes later
+// (midstream_error) or none was requested.
+func (h *Handler) checkAnthropicRequest(r *http.Request, rec Request, readErr error) (Scenario, *anthropicFailure) {
+	if rec.Endpoint == "" {
+		return "", &anthropicFailure{status: http.StatusNotFound, errType: "not_found_error", message: "Not Found"}
 	}
 	if rec.Method != http.MethodPost {
-		return &anthropicFailure{
+		return "", &anthropicFailure{
 			status:  http.StatusMethodNotAllowed,
 			errType: "invalid_request_error",
 			message: fmt.Sprintf("Method Not Allowed: %s %s accepts only POST", rec.Method, rec.Path),
@@ -112,45 +113,56 @@ func (h *Handler) checkAnthropicRequest(r *http.Request, rec Request, readErr er
 		}
 	}
 	if rec.Truncated {
-		return &anthropicFailure{
+		return "", &anthropicFailure{
 			status:  http.StatusRequestEntityTooLarge,
 			errType: "request_too_large",
 			message: fmt.Sprintf("Request exceeds the maximum allowed number of bytes (%d).", h.maxBodyBytes),
 		}
 	}
 	if readErr != nil {
-		return invalidAnthropicRequest("Failed to read the request body: %v", readErr)
+		return "", invalidAnthropicRequest("Failed to read the request body: %v", readErr)
 	}
 
-	if h.apiKey != "" {
-		if failure := checkAnthropicKey(r.Header.Get("X-Api-Key"), h.apiKey); failure != nil {
-			return failure
-		}
+	if failure := checkAnthropicKey(r.Header.Get("X-Api-Key"), h.apiKey); failure != nil {
+		return "", failure
 	}
 	if r.Header.Get("Anthropic-Version") == "" {
-		return invalidAnthropicRequest("anthropic-version: header is required")
+		return "", invalidAnthropicRequest("anthropic-version: header is required")
 	}
-	return anthropicTriggeredFailure(r.Header.Get(StatusHeader))
+
+	if value := r.Header.Get(StatusHeader); value != "" {
+		return "", anthropicStatusFailure(value)
+	}
+	scenario, invalid := readScenario(r)
+	if invalid != "" {
+		return "", invalidAnthropicRequest("%s", invalid)
+	}
+	switch scenario {
+	case ScenarioRateLimit:
+		return "", anthropicStatusFailure("429")
+	case ScenarioOverloaded:
+		return "", anthropicStatusFailure("529")
+	case ScenarioServerError:
+		return "", anthropicStatusFailure("500")
+	}
+	return scenario, nil
 }
 
-// checkAnthropicKey compares the x-api-key header with the expected key in
-// constant time.
+// checkAnthropicKey requires an x-api-key header and, when want is set,
+// compares it with want in constant time.
 func checkAnthropicKey(got, want string) *anthropicFailure {
 	if got == "" {
 		return &anthropicFailure{status: http.StatusUnauthorized, errType: "authentication_error", message: "x-api-key header is required"}
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return &anthropicFailure{status: http.StatusUnauthorized, errType: "authentication_error", message: "invalid x-api-key"}
 	}
 	return nil
 }
 
-// anthropicTriggeredFailure returns the error a test requested with
-// StatusHeader, or nil when the header is absent.
-func anthropicTriggeredFailure(value string) *anthropicFailure {
+// anthropicStatusFailure returns the error for a StatusHeader value.
+func anthropicStatusFailure(value string) *anthropicFailure {
 	switch value {
-	case "":
-		return nil
 	case "429":
 		return &anthropicFailure{
 			status:  http.StatusTooManyRequests,
@@ -171,169 +183,24 @@ func anthropicTriggeredFailure(value string) *anthropicFailure {
 }
 
 // anthropicRateLimitHeaders returns the headers of a rate-limited reply: the
-// standard retry-after in seconds and Anthropic's request rate-limit headers.
+// standard retry-after in seconds and Anthropic's rate-limit headers for
+// requests, tokens, input tokens and output tokens, with resets as RFC 3339
+// times.
 func anthropicRateLimitHeaders() http.Header {
 	reset := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 	return http.Header{
-		"Retry-After":                            {"1"},
-		"Anthropic-Ratelimit-Requests-Limit":     {"1"},
-		"Anthropic-Ratelimit-Requests-Remaining": {"0"},
-		"Anthropic-Ratelimit-Requests-Reset":     {reset},
+		"Retry-After":                                 {"1"},
+		"Anthropic-Ratelimit-Requests-Limit":          {"1"},
+		"Anthropic-Ratelimit-Requests-Remaining":      {"0"},
+		"Anthropic-Ratelimit-Requests-Reset":          {reset},
+		"Anthropic-Ratelimit-Tokens-Limit":            {"10000"},
+		"Anthropic-Ratelimit-Tokens-Remaining":        {"10000"},
+		"Anthropic-Ratelimit-Tokens-Reset":            {reset},
+		"Anthropic-Ratelimit-Input-Tokens-Limit":      {"8000"},
+		"Anthropic-Ratelimit-Input-Tokens-Remaining":  {"8000"},
+		"Anthropic-Ratelimit-Input-Tokens-Reset":      {reset},
+		"Anthropic-Ratelimit-Output-Tokens-Limit":     {"2000"},
+		"Anthropic-Ratelimit-Output-Tokens-Remaining": {"2000"},
+		"Anthropic-Ratelimit-Output-Tokens-Reset":     {reset},
 	}
-}
-
-// parseAnthropicRequest validates the required fields model, messages and
-// max_tokens, and reads system and stream.
-//
-// NOTE: the messages follow the vendor's "field: reason" form, but only
-// "messages: at least one message is required" was checked against a real
-// reply. The others may be worded differently by the live API.
-func parseAnthropicRequest(body []byte) (anthropicRequest, *anthropicFailure) {
-	var req anthropicRequest
-
-	fields, err := decodeObject(body)
-	if err != nil {
-		return req, invalidAnthropicRequest("The request body is not valid JSON: %v", err)
-	}
-
-	if isNull(fields["model"]) {
-		return req, invalidAnthropicRequest("model: Field required")
-	}
-	if json.Unmarshal(fields["model"], &req.model) != nil || req.model == "" {
-		return req, invalidAnthropicRequest("model: Input should be a non-empty string")
-	}
-
-	if isNull(fields["messages"]) {
-		return req, invalidAnthropicRequest("messages: Field required")
-	}
-	var rawMessages []json.RawMessage
-	if json.Unmarshal(fields["messages"], &rawMessages) != nil {
-		return req, invalidAnthropicRequest("messages: Input should be a valid list")
-	}
-	if len(rawMessages) == 0 {
-		return req, invalidAnthropicRequest("messages: at least one message is required")
-	}
-	for i, raw := range rawMessages {
-		var m message
-		if isNull(raw) || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
-			return req, invalidAnthropicRequest("messages.%d: Input should be a valid dictionary", i)
-		}
-		if m.Role != "user" && m.Role != "assistant" {
-			return req, invalidAnthropicRequest("messages.%d.role: Input should be 'user' or 'assistant'", i)
-		}
-		req.messages = append(req.messages, m)
-	}
-
-	if isNull(fields["max_tokens"]) {
-		return req, invalidAnthropicRequest("max_tokens: Field required")
-	}
-	var maxTokens int64
-	if json.Unmarshal(fields["max_tokens"], &maxTokens) != nil {
-		return req, invalidAnthropicRequest("max_tokens: Input should be a valid integer")
-	}
-	if maxTokens < 1 {
-		return req, invalidAnthropicRequest("max_tokens: Input should be greater than or equal to 1")
-	}
-
-	if !isNull(fields["stream"]) && json.Unmarshal(fields["stream"], &req.stream) != nil {
-		return req, invalidAnthropicRequest("stream: Input should be a valid boolean")
-	}
-	if !isNull(fields["system"]) {
-		req.system = contentText(fields["system"])
-	}
-	return req, nil
-}
-
-// anthropicMessage is a Messages API message object.
-type anthropicMessage struct {
-	ID           string           `json:"id"`
-	Type         string           `json:"type"`
-	Role         string           `json:"role"`
-	Model        string           `json:"model"`
-	Content      []anthropicBlock `json:"content"`
-	StopReason   *string          `json:"stop_reason"`
-	StopSequence *string          `json:"stop_sequence"`
-	Usage        anthropicUsage   `json:"usage"`
-}
-
-type anthropicBlock struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
-}
-
-type anthropicUsage struct {
-	InputTokens  int `json:"input_tokens"`
-	OutputTokens int `json:"output_tokens"`
-}
-
-// The streamed events, as Anthropic's streaming guide lists them. Each
-// carries its own name in "type", and the same name is sent on the "event:"
-// line.
-type (
-	anthropicMessageStart struct {
-		Type    string           `json:"type"`
-		Message anthropicMessage `json:"message"`
-	}
-	anthropicBlockStart struct {
-		Type         string         `json:"type"`
-		Index        int            `json:"index"`
-		ContentBlock anthropicBlock `json:"content_block"`
-	}
-	anthropicBlockDelta struct {
-		Type  string         `json:"type"`
-		Index int            `json:"index"`
-		Delta anthropicBlock `json:"delta"`
-	}
-	anthropicBlockStop struct {
-		Type  string `json:"type"`
-		Index int    `json:"index"`
-	}
-	anthropicMessageDelta struct {
-		Type  string `json:"type"`
-		Delta struct {
-			StopReason   *string `json:"stop_reason"`
-			StopSequence *string `json:"stop_sequence"`
-		} `json:"delta"`
-		Usage struct {
-			OutputTokens int `json:"output_tokens"`
-		} `json:"usage"`
-	}
-	anthropicBareEvent struct {
-		Type string `json:"type"`
-	}
-)
-
-// streamAnthropic writes msg as the event sequence of a text reply:
-// message_start (empty content, output_tokens 1), content_block_start, ping,
-// one content_block_delta per few words, content_block_stop, message_delta
-// with the stop reason and final output_tokens, and message_stop.
-func streamAnthropic(w http.ResponseWriter, msg anthropicMessage, text string) {
-	events := startEvents(w)
-
-	start := msg
-	start.Content = []anthropicBlock{}
-	start.Usage.OutputTokens = 1
-	events.sendJSON("message_start", anthropicMessageStart{Type: "message_start", Message: start})
-
-	events.sendJSON("content_block_start", anthropicBlockStart{
-		Type:         "content_block_start",
-		ContentBlock: anthropicBlock{Type: "text", Text: ""},
-	})
-	events.sendJSON("ping", anthropicBareEvent{Type: "ping"})
-
-	for _, part := range splitWords(text) {
-		events.sendJSON("content_block_delta", anthropicBlockDelta{
-			Type:  "content_block_delta",
-			Delta: anthropicBlock{Type: "text_delta", Text: part},
-		})
-	}
-	events.sendJSON("content_block_stop", anthropicBlockStop{Type: "content_block_stop"})
-
-	endTurn := "end_turn"
-	delta := anthropicMessageDelta{Type: "message_delta"}
-	delta.Delta.StopReason = &endTurn
-	delta.Usage.OutputTokens = msg.Usage.OutputTokens
-	events.sendJSON("message_delta", delta)
-
-	events.sendJSON("message_stop", anthropicBareEvent{Type: "message_stop"})
 }

@@ -115,7 +115,7 @@ func TestAnthropicStream(t *testing.T) {
 	const wantText = "anthropic stand-in reply: " + userText
 	body := `{"model":"claude-sonnet-4-5","max_tokens":1024,"stream":true,"messages":[{"role":"user","content":"` + userText + `"}]}`
 
-	r := send(t, http.MethodPost, s.URL()+"/v1/messages", map[string]string{"Anthropic-Version": "2023-06-01"}, body)
+	r := send(t, http.MethodPost, s.URL()+"/v1/messages", anthropicHeaders(), body)
 
 	if r.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", r.status, r.body)

@@ -45,6 +45,17 @@ func send(t *testing.T, method, url string, header map[string]string, body strin
 	return reply{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
+// anyCredential returns the credential headers of every kind, with values
+// a stand-in without Options.APIKey accepts.
+func anyCredential() map[string]string {
+	return map[string]string{
+		"Authorization":     "Bearer any-key",
+		"X-Api-Key":         "any-key",
+		"Api-Key":           "any-key",
+		"Anthropic-Version": "2023-06-01",
+	}
+}
+
 // startServer starts a stand-in and closes it when the test ends.
 func startServer(t *testing.T, kind standin.Kind, opts standin.Options) *standin.Server {
 	t.Helper()

@@ -2,15 +2,41 @@ package standin
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
+	"strings"
 )
 
-// openAIChatPath is the only path an OpenAI stand-in serves.
-const openAIChatPath = "/v1/chat/completions"
+// The paths an OpenAI or OpenAI-compatible stand-in serves.
+const (
+	openAIChatPath       = "/v1/chat/completions"
+	openAIResponsesPath  = "/v1/responses"
+	openAIEmbeddingsPath = "/v1/embeddings"
+	openAIModelsPath     = "/v1/models"
+)
+
+func openAIEndpoint(path string) Endpoint {
+	switch path {
+	case openAIChatPath:
+		return EndpointChatCompletions
+	case openAIResponsesPath:
+		return EndpointResponses
+	case openAIEmbeddingsPath:
+		return EndpointEmbeddings
+	case openAIModelsPath:
+		return EndpointModels
+	}
+	return ""
+}
+
+// endpointMethod returns the only method an endpoint accepts.
+func endpointMethod(e Endpoint) string {
+	if e == EndpointModels {
+		return http.MethodGet
+	}
+	return http.MethodPost
+}
 
 // openAIError is the OpenAI error body. Param and Code are null when unset.
 type openAIError struct {
@@ -38,7 +64,10 @@ func (f *openAIFailure) write(w http.ResponseWriter) {
 	for name, values := range f.header {
 		w.Header()[name] = values
 	}
+	writeJSON(w, f.status, openAIError{Error: f.detail()})
+}
 
+func (f *openAIFailure) detail() openAIErrorDetail {
 	detail := openAIErrorDetail{Message: f.message, Type: f.errType}
 	if f.param != "" {
 		detail.Param = &f.param
@@ -46,7 +75,7 @@ func (f *openAIFailure) write(w http.ResponseWriter) {
 	if f.code != "" {
 		detail.Code = &f.code
 	}
-	writeJSON(w, f.status, openAIError{Error: detail})
+	return detail
 }
 
 func invalidOpenAIRequest(param, code, format string, args ...any) *openAIFailure {
@@ -59,63 +88,51 @@ func invalidOpenAIRequest(param, code, format string, args ...any) *openAIFailur
 	}
 }
 
-// openAIRequest is the part of a chat completion request the stand-in reads.
-type openAIRequest struct {
-	model        string
-	messages     []message
-	stream       bool
-	includeUsage bool
+// modelNotFound is OpenAI's reply for a model the account cannot use.
+func modelNotFound(model string) *openAIFailure {
+	return &openAIFailure{
+		status:  http.StatusNotFound,
+		errType: "invalid_request_error",
+		code:    "model_not_found",
+		message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", model),
+	}
 }
 
-// serveOpenAI replies to one request as the OpenAI Chat Completions API
-// would. The checks run in this order: route, method, body size, API key,
-// StatusHeader, then the body fields.
+// serveOpenAI replies to one request as the OpenAI API would. The checks
+// run in this order: route, method, body size, API key, StatusHeader,
+// ScenarioHeader, then the body fields.
 func (h *Handler) serveOpenAI(w http.ResponseWriter, r *http.Request, rec Request, readErr error) {
 	w.Header().Set("X-Request-Id", rec.ID)
 
-	if failure := h.checkOpenAIRequest(r, rec, readErr); failure != nil {
+	if failure := h.checkOpenAIRoute(rec, readErr); failure != nil {
 		failure.write(w)
 		return
 	}
-
-	req, failure := parseOpenAIRequest(rec.Body)
+	if failure := h.checkOpenAIKey(r); failure != nil {
+		failure.write(w)
+		return
+	}
+	scenario, failure := openAIRequestedFailure(r)
 	if failure != nil {
 		failure.write(w)
 		return
 	}
 
-	text := replyText(h.name, req.messages)
-	usage := openAIUsage{
-		PromptTokens:     promptTokens(req.messages),
-		CompletionTokens: estimateTokens(text),
+	switch rec.Endpoint {
+	case EndpointChatCompletions:
+		h.serveOpenAIChat(w, rec, scenario, nil)
+	case EndpointResponses:
+		h.serveOpenAIResponse(w, rec, scenario)
+	case EndpointEmbeddings:
+		h.serveOpenAIEmbeddings(w, rec, scenario, nil)
+	case EndpointModels:
+		h.serveOpenAIModels(w)
 	}
-	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
-
-	if req.stream {
-		streamOpenAI(w, req, text, usage)
-		return
-	}
-	writeJSON(w, http.StatusOK, openAICompletion{
-		ID:      newID("chatcmpl-"),
-		Object:  "chat.completion",
-		Created: time.Now().Unix(),
-		Model:   req.model,
-		Choices: []openAIChoice{{
-			Index: 0,
-			Message: openAIMessage{
-				Role:        "assistant",
-				Content:     text,
-				Annotations: []any{},
-			},
-			FinishReason: "stop",
-		}},
-		Usage: usage,
-	})
 }
 
-// checkOpenAIRequest runs every check that does not need the body parsed.
-func (h *Handler) checkOpenAIRequest(r *http.Request, rec Request, readErr error) *openAIFailure {
-	if rec.Path != openAIChatPath {
+// checkOpenAIRoute checks the path, method and body read.
+func (h *Handler) checkOpenAIRoute(rec Request, readErr error) *openAIFailure {
+	if rec.Endpoint == "" {
 		return &openAIFailure{
 			status:  http.StatusNotFound,
 			errType: "invalid_request_error",
@@ -124,12 +141,12 @@ func (h *Handler) checkOpenAIRequest(r *http.Request, rec Request, readErr error
 	}
 	// NOTE: the 405 and 413 bodies keep OpenAI's error shape, but their
 	// status and wording were not checked against the live API.
-	if rec.Method != http.MethodPost {
+	if method := endpointMethod(rec.Endpoint); rec.Method != method {
 		return &openAIFailure{
 			status:  http.StatusMethodNotAllowed,
-			header:  http.Header{"Allow": {http.MethodPost}},
+			header:  http.Header{"Allow": {method}},
 			errType: "invalid_request_error",
-			message: fmt.Sprintf("Invalid method for URL (%s %s): use POST", rec.Method, rec.Path),
+			message: fmt.Sprintf("Invalid method for URL (%s %s): use %s", rec.Method, rec.Path, method),
 		}
 	}
 	if rec.Truncated {
@@ -143,20 +160,20 @@ func (h *Handler) checkOpenAIRequest(r *http.Request, rec Request, readErr error
 	if readErr != nil {
 		return invalidOpenAIRequest("", "", "Failed to read the request body: %v", readErr)
 	}
-
-	if h.apiKey != "" {
-		if failure := checkOpenAIKey(r.Header.Get("Authorization"), h.apiKey); failure != nil {
-			return failure
-		}
-	}
-	return openAITriggeredFailure(r.Header.Get(StatusHeader))
+	return nil
 }
 
-// checkOpenAIKey compares the bearer token with the expected key in
-// constant time. The message does not echo the key it was given.
-func checkOpenAIKey(authorization, want string) *openAIFailure {
-	const prefix = "Bearer "
-	if authorization == "" {
+// checkOpenAIKey checks the bearer token. OpenAI requires one on every
+// request. An OpenAI-compatible stand-in requires one only when it has a
+// key. Keys are compared in constant time, and no message echoes the key
+// it was given.
+func (h *Handler) checkOpenAIKey(r *http.Request) *openAIFailure {
+	if h.kind == OpenAICompatible && h.apiKey == "" {
+		return nil
+	}
+
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
 		return &openAIFailure{
 			status:  http.StatusUnauthorized,
 			errType: "invalid_request_error",
@@ -164,12 +181,7 @@ func checkOpenAIKey(authorization, want string) *openAIFailure {
 			message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
 		}
 	}
-
-	got := ""
-	if len(authorization) > len(prefix) && authorization[:len(prefix)] == prefix {
-		got = authorization[len(prefix):]
-	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	if h.apiKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.apiKey)) != 1 {
 		return &openAIFailure{
 			status:  http.StatusUnauthorized,
 			errType: "invalid_request_error",
@@ -180,13 +192,31 @@ func checkOpenAIKey(authorization, want string) *openAIFailure {
 	return nil
 }
 
-// openAITriggeredFailure returns the error a test requested with
-// StatusHeader, or nil when the header is absent.
-func openAITriggeredFailure(value string) *openAIFailure {
-	if value == "" {
-		return nil
+// openAIRequestedFailure returns the error a test requested with
+// StatusHeader or ScenarioHeader. It returns the scenario instead when the
+// failure happens later (midstream_error) or when none was requested.
+func openAIRequestedFailure(r *http.Request) (Scenario, *openAIFailure) {
+	if value := r.Header.Get(StatusHeader); value != "" {
+		return "", openAIStatusFailure(value)
 	}
 
+	scenario, invalid := readScenario(r)
+	if invalid != "" {
+		return "", invalidOpenAIRequest("", "", "%s", invalid)
+	}
+	switch scenario {
+	case ScenarioRateLimit:
+		return "", openAIStatusFailure("429")
+	case ScenarioOverloaded:
+		return "", openAIStatusFailure("503")
+	case ScenarioServerError:
+		return "", openAIStatusFailure("500")
+	}
+	return scenario, nil
+}
+
+// openAIStatusFailure returns the error for a StatusHeader value.
+func openAIStatusFailure(value string) *openAIFailure {
 	switch value {
 	case "429":
 		return &openAIFailure{
@@ -197,11 +227,7 @@ func openAITriggeredFailure(value string) *openAIFailure {
 			message: "Rate limit reached for requests per min (RPM): Limit 1, Used 1, Requested 1. Please try again in 1s.",
 		}
 	case "500":
-		return &openAIFailure{
-			status:  http.StatusInternalServerError,
-			errType: "server_error",
-			message: "The server had an error while processing your request. Sorry about that!",
-		}
+		return openAIServerError()
 	case "503", "529":
 		status, _ := strconv.Atoi(value)
 		return &openAIFailure{
@@ -213,180 +239,25 @@ func openAITriggeredFailure(value string) *openAIFailure {
 	return invalidOpenAIRequest("", "", "Unsupported %s value %q: use 429, 500, 503 or 529.", StatusHeader, value)
 }
 
+func openAIServerError() *openAIFailure {
+	return &openAIFailure{
+		status:  http.StatusInternalServerError,
+		errType: "server_error",
+		message: "The server had an error while processing your request. Sorry about that!",
+	}
+}
+
 // openAIRateLimitHeaders returns the headers of a rate-limited reply: the
-// standard retry-after in seconds and OpenAI's x-ratelimit-* headers.
+// standard retry-after in seconds and OpenAI's x-ratelimit-* headers for
+// requests and tokens, with resets as durations.
 func openAIRateLimitHeaders() http.Header {
 	return http.Header{
 		"Retry-After":                    {"1"},
 		"X-Ratelimit-Limit-Requests":     {"1"},
 		"X-Ratelimit-Remaining-Requests": {"0"},
 		"X-Ratelimit-Reset-Requests":     {"1s"},
+		"X-Ratelimit-Limit-Tokens":       {"10000"},
+		"X-Ratelimit-Remaining-Tokens":   {"10000"},
+		"X-Ratelimit-Reset-Tokens":       {"0s"},
 	}
-}
-
-// parseOpenAIRequest validates the fields the stand-in needs: model,
-// messages, stream and stream_options. The replies for invalid JSON and for
-// missing or empty messages match real OpenAI error bodies. The others keep
-// their shape, with wording that may differ from the live API.
-func parseOpenAIRequest(body []byte) (openAIRequest, *openAIFailure) {
-	var req openAIRequest
-
-	fields, err := decodeObject(body)
-	if err != nil {
-		return req, invalidOpenAIRequest("", "", "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)")
-	}
-
-	if isNull(fields["model"]) {
-		return req, invalidOpenAIRequest("", "", "you must provide a model parameter")
-	}
-	if json.Unmarshal(fields["model"], &req.model) != nil {
-		return req, invalidOpenAIRequest("model", "invalid_type", "Invalid type for 'model': expected a string.")
-	}
-	if req.model == "" {
-		return req, invalidOpenAIRequest("", "", "you must provide a model parameter")
-	}
-
-	if isNull(fields["messages"]) {
-		return req, invalidOpenAIRequest("messages", "missing_required_parameter", "Missing required parameter: 'messages'.")
-	}
-	var rawMessages []json.RawMessage
-	if json.Unmarshal(fields["messages"], &rawMessages) != nil {
-		return req, invalidOpenAIRequest("messages", "invalid_type", "Invalid type for 'messages': expected an array of objects.")
-	}
-	if len(rawMessages) == 0 {
-		return req, invalidOpenAIRequest("messages", "empty_array", "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.")
-	}
-	for i, raw := range rawMessages {
-		m, failure := parseOpenAIMessage(i, raw)
-		if failure != nil {
-			return req, failure
-		}
-		req.messages = append(req.messages, m)
-	}
-
-	if !isNull(fields["stream"]) && json.Unmarshal(fields["stream"], &req.stream) != nil {
-		return req, invalidOpenAIRequest("stream", "invalid_type", "Invalid type for 'stream': expected a boolean.")
-	}
-	if !isNull(fields["stream_options"]) {
-		var options struct {
-			IncludeUsage bool `json:"include_usage"`
-		}
-		if json.Unmarshal(fields["stream_options"], &options) != nil {
-			return req, invalidOpenAIRequest("stream_options", "invalid_type", "Invalid type for 'stream_options': expected an object with a boolean 'include_usage'.")
-		}
-		req.includeUsage = options.IncludeUsage
-	}
-	return req, nil
-}
-
-func parseOpenAIMessage(index int, raw json.RawMessage) (message, *openAIFailure) {
-	var m message
-	param := fmt.Sprintf("messages[%d]", index)
-
-	if isNull(raw) || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
-		return m, invalidOpenAIRequest(param, "invalid_type", "Invalid type for '%s': expected an object.", param)
-	}
-	if m.Role == "" {
-		return m, invalidOpenAIRequest(param+".role", "missing_required_parameter", "Missing required parameter: '%s.role'.", param)
-	}
-	return m, nil
-}
-
-// openAICompletion is a chat.completion object.
-type openAICompletion struct {
-	ID      string         `json:"id"`
-	Object  string         `json:"object"`
-	Created int64          `json:"created"`
-	Model   string         `json:"model"`
-	Choices []openAIChoice `json:"choices"`
-	Usage   openAIUsage    `json:"usage"`
-}
-
-type openAIChoice struct {
-	Index        int           `json:"index"`
-	Message      openAIMessage `json:"message"`
-	Logprobs     any           `json:"logprobs"`
-	FinishReason string        `json:"finish_reason"`
-}
-
-type openAIMessage struct {
-	Role        string  `json:"role"`
-	Content     string  `json:"content"`
-	Refusal     *string `json:"refusal"`
-	Annotations []any   `json:"annotations"`
-}
-
-type openAIUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-}
-
-// openAIChunk is a chat.completion.chunk object. Usage is left out unless
-// the client set stream_options.include_usage. Then it is null on every
-// chunk but the last, as OpenAI's API spec describes that option.
-type openAIChunk struct {
-	ID      string              `json:"id"`
-	Object  string              `json:"object"`
-	Created int64               `json:"created"`
-	Model   string              `json:"model"`
-	Choices []openAIChunkChoice `json:"choices"`
-	Usage   json.RawMessage     `json:"usage,omitempty"`
-}
-
-type openAIChunkChoice struct {
-	Index        int         `json:"index"`
-	Delta        openAIDelta `json:"delta"`
-	Logprobs     any         `json:"logprobs"`
-	FinishReason *string     `json:"finish_reason"`
-}
-
-// openAIDelta leaves out unset fields, so the final delta encodes as {}.
-// Refusal is raw JSON so that the first delta can carry an explicit null.
-type openAIDelta struct {
-	Role    string          `json:"role,omitempty"`
-	Content *string         `json:"content,omitempty"`
-	Refusal json.RawMessage `json:"refusal,omitempty"`
-}
-
-// streamOpenAI writes the completion as server-sent events: a delta with
-// the role, one delta per few words, an empty delta with finish_reason
-// "stop", a usage chunk if requested, then "data: [DONE]".
-func streamOpenAI(w http.ResponseWriter, req openAIRequest, text string, usage openAIUsage) {
-	events := startEvents(w)
-	base := openAIChunk{
-		ID:      newID("chatcmpl-"),
-		Object:  "chat.completion.chunk",
-		Created: time.Now().Unix(),
-		Model:   req.model,
-	}
-	if req.includeUsage {
-		base.Usage = json.RawMessage("null")
-	}
-
-	send := func(delta openAIDelta, finishReason *string) {
-		chunk := base
-		chunk.Choices = []openAIChunkChoice{{Delta: delta, FinishReason: finishReason}}
-		events.sendJSON("", chunk)
-	}
-
-	empty := ""
-	send(openAIDelta{Role: "assistant", Content: &empty, Refusal: json.RawMessage("null")}, nil)
-	for _, part := range splitWords(text) {
-		send(openAIDelta{Content: &part}, nil)
-	}
-	stop := "stop"
-	send(openAIDelta{}, &stop)
-
-	if req.includeUsage {
-		chunk := base
-		chunk.Choices = []openAIChunkChoice{}
-		usageJSON, err := json.Marshal(usage)
-		if err != nil {
-			panic(fmt.Sprintf("standin: encoding usage: %v", err))
-		}
-		chunk.Usage = usageJSON
-		events.sendJSON("", chunk)
-	}
-	events.send("", []byte("[DONE]"))
 }

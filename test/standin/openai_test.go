@@ -153,7 +153,7 @@ func TestOpenAIStream(t *testing.T) {
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := send(t, http.MethodPost, s.URL()+"/v1/chat/completions", nil, tt.body)
+			r := send(t, http.MethodPost, s.URL()+"/v1/chat/completions", openAIHeaders(), tt.body)
 
 			if r.status != http.StatusOK {
 				t.Fatalf("status = %d, want 200; body %s", r.status, r.body)
@@ -402,14 +402,54 @@ func TestOpenAIErrors(t *testing.T) {
 	}
 }
 
-func TestOpenAIWithoutKeyAcceptsAnyCredential(t *testing.T) {
-	s := startServer(t, standin.OpenAI, standin.Options{})
+func TestOpenAIWithoutKeyRequiresAnyCredential(t *testing.T) {
 	const body = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	tests := []struct {
+		name       string
+		kind       standin.Kind
+		header     map[string]string
+		wantStatus int
+	}{
+		{name: "openai any bearer", kind: standin.OpenAI, header: map[string]string{"Authorization": "Bearer anything"}, wantStatus: 200},
+		{name: "openai no credential", kind: standin.OpenAI, wantStatus: 401},
+		{name: "openai empty bearer", kind: standin.OpenAI, header: map[string]string{"Authorization": "Bearer "}, wantStatus: 401},
+		{name: "compatible no credential", kind: standin.OpenAICompatible, wantStatus: 200},
+		{name: "compatible any bearer", kind: standin.OpenAICompatible, header: map[string]string{"Authorization": "Bearer anything"}, wantStatus: 200},
+	}
 
-	for _, header := range []map[string]string{nil, {"Authorization": "Bearer anything"}} {
-		r := send(t, http.MethodPost, s.URL()+"/v1/chat/completions", header, body)
-		if r.status != http.StatusOK {
-			t.Errorf("with headers %v: status = %d, want 200; body %s", header, r.status, r.body)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, tt.kind, standin.Options{})
+
+			r := send(t, http.MethodPost, s.URL()+"/v1/chat/completions", tt.header, body)
+
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", r.status, tt.wantStatus, r.body)
+			}
+		})
+	}
+}
+
+func TestOpenAICompatibleWithKey(t *testing.T) {
+	s := startServer(t, standin.OpenAICompatible, standin.Options{APIKey: "local-key"})
+	const body = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+
+	tests := []struct {
+		name       string
+		header     map[string]string
+		wantStatus int
+	}{
+		{name: "matching key", header: map[string]string{"Authorization": "Bearer local-key"}, wantStatus: 200},
+		{name: "wrong key", header: map[string]string{"Authorization": "Bearer other"}, wantStatus: 401},
+		{name: "no key", wantStatus: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := send(t, http.MethodPost, s.URL()+"/v1/chat/completions", tt.header, body)
+
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", r.status, tt.wantStatus, r.body)
+			}
+		})
 	}
 }

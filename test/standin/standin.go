@@ -1,11 +1,72 @@
-// Package standin provides stand-in servers for the OpenAI Chat Completions
-// and Anthropic Messages HTTP APIs, for end-to-end tests and demos.
+// Package standin provides stand-in servers for the LLM vendor HTTP APIs that
+// phigate routes to, for end-to-end tests and demos.
 //
 // A stand-in records every request it receives, so a test can read back
 // exactly what a vendor was sent, and replies in the vendor's wire format:
-// JSON objects, server-sent event streams and error bodies. The reply text
-// is the server's name followed by the text of the last user message, so
-// tests can also follow text through the response path.
+// JSON objects, server-sent event streams and error bodies. Replies are
+// deterministic except for ids and timestamps.
+//
+// # Kinds and endpoints
+//
+//   - OpenAI: POST /v1/chat/completions, POST /v1/responses, POST
+//     /v1/embeddings and GET /v1/models, authenticated with
+//     "Authorization: Bearer KEY".
+//   - OpenAICompatible: the same endpoints, as a self-hosted server such as
+//     vLLM serves them. It needs no credential unless Options.APIKey is set.
+//   - AzureOpenAI: POST /openai/deployments/{deployment}/chat/completions
+//     and .../embeddings with an api-version query parameter, authenticated
+//     with the api-key header. Request.Deployment and Request.APIVersion
+//     record both.
+//   - Anthropic: POST /v1/messages and POST /v1/messages/count_tokens,
+//     authenticated with x-api-key and requiring the anthropic-version
+//     header.
+//
+// # Reply text
+//
+// The reply text is the server's name, " stand-in reply: ", and the text of
+// the last user message, so tests can follow text through the response
+// path. When the conversation ends with tool results (OpenAI "tool"
+// messages, Anthropic tool_result blocks, Responses function_call_output
+// items), the reply echoes the result texts instead. Streams split the text
+// into deltas of three words each.
+//
+// # Tool calls
+//
+// When a request offers tools and its last user message contains
+// "call tool NAME" or "call tool NAME with {JSON object}", the reply calls
+// tool NAME with that object as its arguments ({} when none is given). The
+// phrase is matched in lower case and may appear several times for parallel
+// calls. An instruction is ignored when NAME is not among the offered tools
+// or the JSON is not an object. A tool_choice of none suppresses every call,
+// a forced tool is called even without an instruction (with {} as
+// arguments), and required (OpenAI) or any (Anthropic) calls the first
+// offered tool when no instruction names one. OpenAI replies carry
+// message.tool_calls with finish_reason "tool_calls" and stream
+// delta.tool_calls with the arguments in fragments. Anthropic replies carry
+// a short text block, then one tool_use block per call, with stop_reason
+// "tool_use", and stream input_json_delta fragments. Tool history is
+// validated as the vendors do: an OpenAI "tool" message must respond to a
+// tool_calls id of the assistant message before it, and an Anthropic
+// tool_result must respond to a tool_use block of the previous turn.
+//
+// # Error scenarios
+//
+// The request header ScenarioHeader selects a failure, checked after the
+// API key so a request with a wrong key still gets 401:
+//
+//   - rate_limit: 429 with the vendor's rate-limit error body and headers
+//     (retry-after, and x-ratelimit-* for OpenAI and Azure or
+//     anthropic-ratelimit-* for Anthropic).
+//   - overloaded: Anthropic 529 overloaded_error. OpenAI-style kinds reply
+//     503 server_error.
+//   - server_error: 500 with api_error (Anthropic) or server_error (OpenAI).
+//   - midstream_error: a streamed reply that sends a few text deltas, then
+//     an error event (Anthropic "event: error" with overloaded_error, an
+//     OpenAI chunk holding an error object, a Responses "error" event) and
+//     ends without the normal end of stream. A request without "stream":
+//     true gets a 400.
+//
+// StatusHeader is the older, status-code form of the same switch.
 //
 // Servers listen on loopback addresses only. Start always picks a free port
 // on 127.0.0.1, and Listen rejects any address that is not a loopback IP.
@@ -20,6 +81,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -27,24 +89,34 @@ import (
 // Kind selects the vendor API a stand-in reproduces.
 type Kind string
 
-// The supported vendor APIs.
+// The supported vendor APIs. The values match the wire formats of phigate's
+// provider registry.
 const (
-	OpenAI    Kind = "openai"
-	Anthropic Kind = "anthropic"
+	OpenAI           Kind = "openai"
+	Anthropic        Kind = "anthropic"
+	AzureOpenAI      Kind = "azure-openai"
+	OpenAICompatible Kind = "openai-compatible"
+)
+
+// Endpoint names the API operation a request was routed to.
+type Endpoint string
+
+// The endpoints a stand-in serves. A request to any other path is recorded
+// with an empty Endpoint and gets the vendor's 404.
+const (
+	EndpointChatCompletions Endpoint = "chat.completions"
+	EndpointResponses       Endpoint = "responses"
+	EndpointEmbeddings      Endpoint = "embeddings"
+	EndpointModels          Endpoint = "models"
+	EndpointMessages        Endpoint = "messages"
+	EndpointCountTokens     Endpoint = "messages.count_tokens"
 )
 
 // DefaultMaxBodyBytes is the request body limit used when
 // Options.MaxBodyBytes is zero. It is 32 MiB, after the 32 MB limit on
 // Anthropic's API errors page for the Messages API. The stand-in applies
-// the same limit to OpenAI, whose limit it does not know.
+// the same limit to the other kinds, whose limits it does not know.
 const DefaultMaxBodyBytes = 32 << 20
-
-// StatusHeader is the request header that makes a stand-in reply with a
-// vendor error instead of a completion. Supported values are 429 (rate
-// limit), 500 (server error), 503 and 529 (overloaded), and other values get
-// a 400. The header is read after the API key check, so a request with a
-// wrong key still gets 401.
-const StatusHeader = "X-Standin-Status"
 
 // NameHeader is the response header that carries Options.Name on every
 // reply, so a test can tell which stand-in replied.
@@ -53,14 +125,28 @@ const NameHeader = "X-Standin-Name"
 // Options configures a stand-in.
 type Options struct {
 	// APIKey, when set, is the only credential accepted: OpenAI expects
-	// "Authorization: Bearer <key>", Anthropic "x-api-key: <key>". Requests
-	// without a matching key get the vendor's 401 error body. When APIKey is
-	// empty, any credential and none at all are accepted.
+	// "Authorization: Bearer <key>", Azure "api-key: <key>", Anthropic
+	// "x-api-key: <key>". Requests without a matching key get the vendor's
+	// 401 error body. When APIKey is empty, OpenAI, Azure and Anthropic
+	// stand-ins still require the credential header, with any value, as
+	// the vendors do. OpenAICompatible accepts requests without one.
 	APIKey string
 
 	// Name labels the server in replies (e.g. "openai-baa") so tests can
 	// tell two servers of the same kind apart. It defaults to the Kind.
 	Name string
+
+	// Models lists the model names the stand-in serves, or the deployment
+	// names for AzureOpenAI. A request for any other gets the vendor's 404.
+	// Empty accepts every name. GET /v1/models lists them.
+	Models []string
+
+	// StrictRoleAlternation makes an Anthropic stand-in reject messages
+	// whose roles do not alternate, or whose first message is not from
+	// the user, as the Messages API did before it began merging
+	// consecutive turns of the same role. Without it, consecutive turns
+	// are merged, as the current API reference describes.
+	StrictRoleAlternation bool
 
 	// MaxBodyBytes is the maximum request body size in bytes. Larger bodies
 	// get the vendor's 413 error. Zero means DefaultMaxBodyBytes.
@@ -80,13 +166,19 @@ type Options struct {
 // Request is a copy of one request as the stand-in received it.
 type Request struct {
 	// ID is the request id the stand-in sent back: in the x-request-id
-	// header for OpenAI, and in the request-id header and error bodies for
-	// Anthropic.
+	// header for OpenAI-style kinds, and in the request-id header and error
+	// bodies for Anthropic.
 	ID       string
 	Method   string
 	Path     string
 	RawQuery string
 	Header   http.Header
+	// Endpoint is the operation the path names, or "" for an unknown path.
+	Endpoint Endpoint
+	// Deployment and APIVersion are the Azure deployment from the path and
+	// the api-version query parameter. Both are empty for other kinds.
+	Deployment string
+	APIVersion string
 	// Body is the full request body, or its first MaxBodyBytes bytes when
 	// Truncated is true.
 	Body      []byte
@@ -106,6 +198,8 @@ type Handler struct {
 	kind         Kind
 	name         string
 	apiKey       string
+	models       []string
+	strictRoles  bool
 	maxBodyBytes int64
 	discard      bool
 	onRequest    func(Request, int)
@@ -114,9 +208,9 @@ type Handler struct {
 	requests []Request
 }
 
-// NewHandler returns a Handler for kind. It panics if kind is neither OpenAI
-// nor Anthropic, because that is a programming error in the test. Use Start
-// or Listen to get an error instead.
+// NewHandler returns a Handler for kind. It panics if kind is not one of
+// the Kind constants, because that is a programming error in the test. Use
+// Start or Listen to get an error instead.
 func NewHandler(kind Kind, opts Options) *Handler {
 	if err := checkKind(kind); err != nil {
 		panic(err)
@@ -135,6 +229,8 @@ func NewHandler(kind Kind, opts Options) *Handler {
 		kind:         kind,
 		name:         name,
 		apiKey:       opts.APIKey,
+		models:       slices.Clone(opts.Models),
+		strictRoles:  opts.StrictRoleAlternation,
 		maxBodyBytes: maxBodyBytes,
 		discard:      opts.DisableRecording,
 		onRequest:    opts.OnRequest,
@@ -142,10 +238,11 @@ func NewHandler(kind Kind, opts Options) *Handler {
 }
 
 func checkKind(kind Kind) error {
-	if kind != OpenAI && kind != Anthropic {
-		return fmt.Errorf("invalid stand-in kind %q: use %q or %q", kind, OpenAI, Anthropic)
+	switch kind {
+	case OpenAI, Anthropic, AzureOpenAI, OpenAICompatible:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("invalid stand-in kind %q: use %q, %q, %q or %q", kind, OpenAI, Anthropic, AzureOpenAI, OpenAICompatible)
 }
 
 // Kind returns the vendor API the handler reproduces.
@@ -184,8 +281,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status.Header().Set(NameHeader, h.name)
 
 	switch h.kind {
-	case OpenAI:
+	case OpenAI, OpenAICompatible:
 		h.serveOpenAI(status, r, rec, readErr)
+	case AzureOpenAI:
+		h.serveAzure(status, r, rec, readErr)
 	case Anthropic:
 		h.serveAnthropic(status, r, rec, readErr)
 	}
@@ -195,8 +294,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// record reads the body up to the limit and stores the request. It returns
-// the read error, if any, so the vendor code can reply in its own shape.
+// record reads the body up to the limit, routes the path and stores the
+// request. It returns the read error, if any, so the vendor code can reply
+// in its own shape.
 func (h *Handler) record(r *http.Request) (Request, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBodyBytes+1))
 	truncated := int64(len(body)) > h.maxBodyBytes
@@ -214,6 +314,15 @@ func (h *Handler) record(r *http.Request) (Request, error) {
 		Truncated: truncated,
 		Received:  time.Now(),
 	}
+	switch h.kind {
+	case OpenAI, OpenAICompatible:
+		rec.Endpoint = openAIEndpoint(rec.Path)
+	case AzureOpenAI:
+		rec.Endpoint, rec.Deployment = azureEndpoint(rec.Path)
+		rec.APIVersion = r.URL.Query().Get("api-version")
+	case Anthropic:
+		rec.Endpoint = anthropicEndpoint(rec.Path)
+	}
 
 	if !h.discard {
 		h.mu.Lock()
@@ -221,6 +330,12 @@ func (h *Handler) record(r *http.Request) (Request, error) {
 		h.mu.Unlock()
 	}
 	return rec, err
+}
+
+// servesModel reports whether name is one of Options.Models, or whether
+// Options.Models is empty.
+func (h *Handler) servesModel(name string) bool {
+	return len(h.models) == 0 || slices.Contains(h.models, name)
 }
 
 // statusWriter remembers the status code of the reply for OnRequest. Unwrap

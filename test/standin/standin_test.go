@@ -219,7 +219,7 @@ func TestSeparateServersRecordSeparately(t *testing.T) {
 	baa := startServer(t, standin.OpenAI, standin.Options{Name: "openai-baa"})
 	body := `{"model":"m","messages":[{"role":"user","content":"ping"}]}`
 
-	r := send(t, http.MethodPost, baa.URL()+"/v1/chat/completions", nil, body)
+	r := send(t, http.MethodPost, baa.URL()+"/v1/chat/completions", map[string]string{"Authorization": "Bearer k"}, body)
 
 	if !strings.Contains(string(r.body), "openai-baa stand-in reply: ping") {
 		t.Errorf("reply %s does not name openai-baa", r.body)
@@ -253,7 +253,7 @@ func TestBodyLimit(t *testing.T) {
 			s := startServer(t, tt.kind, standin.Options{MaxBodyBytes: tt.limit})
 			body := paddedBody(t, tt.size)
 
-			r := send(t, http.MethodPost, s.URL()+endpoint(tt.kind), map[string]string{"Anthropic-Version": "2023-06-01"}, body)
+			r := send(t, http.MethodPost, s.URL()+endpoint(tt.kind), anyCredential(), body)
 
 			if r.status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body %.300s", r.status, tt.wantStatus, r.body)
@@ -358,7 +358,7 @@ func TestHandlerOnOwnListener(t *testing.T) {
 	defer srv.Close()
 	body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hello"}]}`
 
-	r := send(t, http.MethodPost, srv.URL+"/v1/messages", map[string]string{"Anthropic-Version": "2023-06-01"}, body)
+	r := send(t, http.MethodPost, srv.URL+"/v1/messages", anyCredential(), body)
 
 	if r.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", r.status, r.body)
@@ -403,7 +403,7 @@ func TestDisableRecording(t *testing.T) {
 		},
 	})
 
-	send(t, http.MethodPost, s.URL()+"/v1/messages", nil, `{}`)
+	send(t, http.MethodPost, s.URL()+"/v1/messages", map[string]string{"X-Api-Key": "k"}, `{}`)
 
 	if got := s.Requests(); got != nil {
 		t.Errorf("Requests() = %v, want nil with recording disabled", got)
@@ -433,7 +433,7 @@ func TestStreamWithoutFlusher(t *testing.T) {
 	defer srv.Close()
 	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"one two three four"}]}`
 
-	r := send(t, http.MethodPost, srv.URL+"/v1/chat/completions", nil, body)
+	r := send(t, http.MethodPost, srv.URL+"/v1/chat/completions", anyCredential(), body)
 
 	if r.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", r.status, r.body)

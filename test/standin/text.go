@@ -19,9 +19,11 @@ type message struct {
 	Content json.RawMessage `json:"content"`
 }
 
-// contentText returns the text of a message content, which both APIs accept
-// either as a string or as an array of parts. Only parts of type "text" count,
-// and their texts are joined with newlines. Any other shape yields "".
+// contentText returns the text of a message content, which every API
+// accepts either as a string or as an array of parts. Parts of type "text",
+// "input_text" and "output_text" count, and so does the content of an
+// Anthropic "tool_result" part. Their texts are joined with newlines. Any
+// other shape yields "".
 func contentText(content json.RawMessage) string {
 	var s string
 	if json.Unmarshal(content, &s) == nil {
@@ -29,8 +31,9 @@ func contentText(content json.RawMessage) string {
 	}
 
 	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
+		Type    string          `json:"type"`
+		Text    string          `json:"text"`
+		Content json.RawMessage `json:"content"`
 	}
 	if json.Unmarshal(content, &parts) != nil {
 		return ""
@@ -38,8 +41,13 @@ func contentText(content json.RawMessage) string {
 
 	var texts []string
 	for _, p := range parts {
-		if p.Type == "text" {
+		switch p.Type {
+		case "text", "input_text", "output_text":
 			texts = append(texts, p.Text)
+		case "tool_result":
+			if text := contentText(p.Content); text != "" {
+				texts = append(texts, text)
+			}
 		}
 	}
 	return strings.Join(texts, "\n")
@@ -56,9 +64,10 @@ func lastUserText(messages []message) string {
 	return ""
 }
 
-// replyText is the deterministic reply of a stand-in named name.
-func replyText(name string, messages []message) string {
-	return name + " stand-in reply: " + lastUserText(messages)
+// replyText is the deterministic reply of a stand-in named name to a
+// conversation whose last user text is userText.
+func replyText(name, userText string) string {
+	return name + " stand-in reply: " + userText
 }
 
 // estimateTokens returns ceil(bytes/4), a rough estimate of the token count

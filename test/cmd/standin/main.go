@@ -1,7 +1,9 @@
-// Command standin runs stand-in OpenAI and Anthropic API servers on
-// loopback addresses for end-to-end tests and demos:
+// Command standin runs stand-in OpenAI, Anthropic, Azure OpenAI and
+// OpenAI-compatible (vLLM style) API servers on loopback addresses for
+// end-to-end tests and demos:
 //
 //	go run ./test/cmd/standin -openai 127.0.0.1:18081 -openai-baa 127.0.0.1:18082 -anthropic 127.0.0.1:18083
+//	go run ./test/cmd/standin -azure 127.0.0.1:18084 -azure-models chat-prod -compatible 127.0.0.1:18085 -compatible-models llama-3-8b
 //
 // Any subset of the servers can be started. Each logs one JSON line per
 // request with the method, path, body size and reply status, never bodies,
@@ -18,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,12 +37,14 @@ func main() {
 	os.Exit(code)
 }
 
-// serverFlags are the flags of one stand-in: its listen address and key.
+// serverFlags are the flags of one stand-in: its listen address, key and
+// served models.
 type serverFlags struct {
-	name string
-	kind standin.Kind
-	addr string
-	key  string
+	name   string
+	kind   standin.Kind
+	addr   string
+	key    string
+	models string
 }
 
 // Main runs the servers named in args until ctx ends, logging to stderr.
@@ -50,6 +55,8 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		{name: "openai", kind: standin.OpenAI},
 		{name: "openai-baa", kind: standin.OpenAI},
 		{name: "anthropic", kind: standin.Anthropic},
+		{name: "azure", kind: standin.AzureOpenAI},
+		{name: "compatible", kind: standin.OpenAICompatible},
 	}
 
 	fs := flag.NewFlagSet("standin", flag.ContinueOnError)
@@ -57,6 +64,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	for _, s := range servers {
 		fs.StringVar(&s.addr, s.name, "", fmt.Sprintf("loopback address (IP:port) of the %s stand-in; empty leaves it off", s.name))
 		fs.StringVar(&s.key, s.name+"-key", "", fmt.Sprintf("only API key the %s stand-in accepts; empty accepts any", s.name))
+		fs.StringVar(&s.models, s.name+"-models", "", fmt.Sprintf("comma-separated model names (deployment names for azure) the %s stand-in serves; empty accepts any", s.name))
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -96,6 +104,9 @@ func validate(fs *flag.FlagSet, servers []*serverFlags) error {
 			if s.key != "" {
 				errs = append(errs, fmt.Errorf("-%s-key is set but -%s is not: give the %s stand-in an address", s.name, s.name, s.name))
 			}
+			if s.models != "" {
+				errs = append(errs, fmt.Errorf("-%s-models is set but -%s is not: give the %s stand-in an address", s.name, s.name, s.name))
+			}
 			continue
 		}
 		enabled++
@@ -104,7 +115,7 @@ func validate(fs *flag.FlagSet, servers []*serverFlags) error {
 		}
 	}
 	if enabled == 0 {
-		errs = append(errs, errors.New("no stand-in to run: set at least one of -openai, -openai-baa, -anthropic"))
+		errs = append(errs, errors.New("no stand-in to run: set at least one of -openai, -openai-baa, -anthropic, -azure, -compatible"))
 	}
 	return errors.Join(errs...)
 }
@@ -122,6 +133,7 @@ func startAll(servers []*serverFlags, logger *slog.Logger) ([]*standin.Server, e
 		srv, err := standin.Listen(s.addr, s.kind, standin.Options{
 			APIKey:           s.key,
 			Name:             s.name,
+			Models:           splitList(s.models),
 			DisableRecording: true,
 			OnRequest:        logRequest(serverLogger),
 		})
@@ -135,6 +147,17 @@ func startAll(servers []*serverFlags, logger *slog.Logger) ([]*standin.Server, e
 	return running, nil
 }
 
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(value string) []string {
+	var items []string
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 // logRequest returns an OnRequest hook that logs the request line, body
 // size and status. Bodies, headers and query strings are left out.
 func logRequest(logger *slog.Logger) func(standin.Request, int) {
@@ -143,6 +166,7 @@ func logRequest(logger *slog.Logger) func(standin.Request, int) {
 			"request_id", req.ID,
 			"method", req.Method,
 			"path", req.Path,
+			"endpoint", req.Endpoint,
 			"body_bytes", len(req.Body),
 			"body_truncated", req.Truncated,
 			"status", status,

@@ -44,6 +44,7 @@ func TestMainRejectsInvalidFlags(t *testing.T) {
 		{name: "stray argument", args: []string{"-openai", "127.0.0.1:0", "extra"}, wantText: []string{"unexpected arguments"}},
 		{name: "all errors together", args: []string{"-openai", "10.0.0.1:1", "-anthropic", "0.0.0.0:2"}, wantText: []string{"-openai:", "-anthropic:"}},
 		{name: "unknown flag", args: []string{"-gemini", "127.0.0.1:0"}, wantText: []string{"-gemini"}},
+		{name: "models without address", args: []string{"-openai", "127.0.0.1:0", "-azure-models", "d"}, wantText: []string{"-azure-models is set"}},
 	}
 
 	for _, tt := range tests {
@@ -163,4 +164,56 @@ func findLog(t *testing.T, logs, msg string) map[string]any {
 	}
 	t.Fatalf("no log line %q in:\n%s", msg, logs)
 	return nil
+}
+
+func TestMainServesAzureAndCompatible(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+
+	go func() {
+		done <- Main(ctx, []string{"-azure", "127.0.0.1:0", "-azure-models", "chat-prod", "-compatible", "127.0.0.1:0", "-compatible-models", "llama-3-8b, qwen-7b"}, &stderr)
+	}()
+	urls := waitForStart(t, &stderr, 2)
+
+	resp, err := http.Get(urls["compatible"] + "/v1/models")
+	if err != nil {
+		t.Fatalf("listing models: %v", err)
+	}
+	models, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(models), `"id":"llama-3-8b"`) || !strings.Contains(string(models), `"id":"qwen-7b"`) {
+		t.Errorf("models %s lack the configured names", models)
+	}
+
+	body := `{"messages":[{"role":"user","content":"hi"}]}`
+	req, err := http.NewRequest(http.MethodPost, urls["azure"]+"/openai/deployments/chat-prod/chat/completions?api-version=2024-10-21", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("building request: %v", err)
+	}
+	req.Header.Set("Api-Key", "any")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("posting: %v", err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(reply), "azure stand-in reply: hi") {
+		t.Errorf("Azure reply: status %d, body %s", resp.StatusCode, reply)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code = %d, want 0", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Main did not return after the context ended")
+	}
+	line := findLog(t, stderr.String(), "request received")
+	if line["endpoint"] != "models" && line["endpoint"] != "chat.completions" {
+		t.Errorf("request log endpoint = %v, want models or chat.completions", line["endpoint"])
+	}
 }
