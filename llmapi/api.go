@@ -17,24 +17,40 @@ type API string
 // their bodies are still scanned, as JSON when they parse and as text when
 // they do not.
 const (
-	APIOpenAIChat        API = "openai.chat_completions"
-	APIAnthropicMessages API = "anthropic.messages"
-	APIUnknown           API = "unknown"
+	APIOpenAIChat           API = "openai.chat_completions"
+	APIOpenAIResponses      API = "openai.responses"
+	APIOpenAIEmbeddings     API = "openai.embeddings"
+	APIAnthropicMessages    API = "anthropic.messages"
+	APIAnthropicCountTokens API = "anthropic.count_tokens"
+	APIUnknown              API = "unknown"
 )
 
 // Detect returns the API that a request path belongs to. The query string,
-// if any, is ignored. Both the usual "/v1/..." paths and the bare paths that
-// some SDK base URLs produce are accepted.
+// if any, is ignored. The usual "/v1/..." paths, the bare paths that some
+// SDK base URLs produce, and Azure OpenAI's deployment paths
+// ("/openai/deployments/NAME/chat/completions") are accepted.
 func Detect(path string) API {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	path = strings.TrimSuffix(path, "/")
-	switch path {
-	case "/v1/chat/completions", "/chat/completions":
+	if rest, ok := strings.CutPrefix(path, "/openai/deployments/"); ok {
+		// Azure OpenAI: the deployment name is one path segment.
+		if _, op, ok := strings.Cut(rest, "/"); ok {
+			path = "/" + op
+		}
+	}
+	switch strings.TrimPrefix(path, "/v1") {
+	case "/chat/completions":
 		return APIOpenAIChat
-	case "/v1/messages", "/messages":
+	case "/responses":
+		return APIOpenAIResponses
+	case "/embeddings":
+		return APIOpenAIEmbeddings
+	case "/messages":
 		return APIAnthropicMessages
+	case "/messages/count_tokens":
+		return APIAnthropicCountTokens
 	}
 	return APIUnknown
 }
@@ -43,8 +59,41 @@ func Detect(path string) API {
 // as OpenAI format because most OpenAI-compatible servers share its paths
 // and error shape.
 func (a API) Format() provider.Format {
-	if a == APIAnthropicMessages {
+	if a == APIAnthropicMessages || a == APIAnthropicCountTokens {
 		return provider.FormatAnthropic
 	}
 	return provider.FormatOpenAI
+}
+
+// Translatable reports whether requests to the API can be translated to
+// the other wire format. Only chat requests can: the other endpoints have
+// no counterpart with the same meaning at the other vendor.
+func (a API) Translatable() bool {
+	return a == APIOpenAIChat || a == APIAnthropicMessages
+}
+
+// ChatAPI returns the chat API of a wire format.
+func ChatAPI(f provider.Format) API {
+	if f == provider.FormatAnthropic {
+		return APIAnthropicMessages
+	}
+	return APIOpenAIChat
+}
+
+// Path returns the path of the API below a provider's base path, such as
+// "/v1/chat/completions", or "" for APIUnknown.
+func (a API) Path() string {
+	switch a {
+	case APIOpenAIChat:
+		return "/v1/chat/completions"
+	case APIOpenAIResponses:
+		return "/v1/responses"
+	case APIOpenAIEmbeddings:
+		return "/v1/embeddings"
+	case APIAnthropicMessages:
+		return "/v1/messages"
+	case APIAnthropicCountTokens:
+		return "/v1/messages/count_tokens"
+	}
+	return ""
 }

@@ -19,9 +19,14 @@ func TestDetect(t *testing.T) {
 		{name: "anthropic v1", path: "/v1/messages", want: APIAnthropicMessages},
 		{name: "anthropic bare", path: "/messages", want: APIAnthropicMessages},
 		{name: "anthropic query and slash", path: "/v1/messages/?beta=true", want: APIAnthropicMessages},
-		{name: "anthropic count tokens", path: "/v1/messages/count_tokens", want: APIUnknown},
+		{name: "anthropic count tokens", path: "/v1/messages/count_tokens", want: APIAnthropicCountTokens},
 		{name: "openai completions", path: "/v1/completions", want: APIUnknown},
-		{name: "openai responses", path: "/v1/responses", want: APIUnknown},
+		{name: "openai responses", path: "/v1/responses", want: APIOpenAIResponses},
+		{name: "openai embeddings", path: "/v1/embeddings", want: APIOpenAIEmbeddings},
+		{name: "azure chat", path: "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", want: APIOpenAIChat},
+		{name: "azure embeddings", path: "/openai/deployments/embed/embeddings", want: APIOpenAIEmbeddings},
+		{name: "azure without operation", path: "/openai/deployments/gpt-4o", want: APIUnknown},
+		{name: "v1 prefix glued", path: "/v1chat/completions", want: APIUnknown},
 		{name: "prefix only", path: "/v1/chat", want: APIUnknown},
 		{name: "case differs", path: "/V1/Messages", want: APIUnknown},
 		{name: "root", path: "/", want: APIUnknown},
@@ -45,6 +50,9 @@ func TestAPIFormat(t *testing.T) {
 	}{
 		{name: "openai", api: APIOpenAIChat, want: provider.FormatOpenAI},
 		{name: "anthropic", api: APIAnthropicMessages, want: provider.FormatAnthropic},
+		{name: "count tokens", api: APIAnthropicCountTokens, want: provider.FormatAnthropic},
+		{name: "responses", api: APIOpenAIResponses, want: provider.FormatOpenAI},
+		{name: "embeddings", api: APIOpenAIEmbeddings, want: provider.FormatOpenAI},
 		{name: "unknown", api: APIUnknown, want: provider.FormatOpenAI},
 	}
 	for _, tt := range tests {

@@ -179,6 +179,14 @@ func (p *Pseudonymizer) Apply(text string, findings []Finding, selected func(Typ
 // replaced by its original value, byte for byte. Other bracketed text is
 // copied unchanged.
 func (p *Pseudonymizer) Restore(text string) string {
+	return p.RestoreWith(text, nil)
+}
+
+// RestoreWith is Restore with each original value passed through encode
+// before it is inserted, such as JSON string escaping for placeholders
+// inside a tool call's JSON arguments. A nil encode inserts values as they
+// are.
+func (p *Pseudonymizer) RestoreWith(text string, encode func(string) string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
@@ -207,6 +215,9 @@ func (p *Pseudonymizer) Restore(text string) string {
 			b.Grow(len(text))
 		}
 		b.WriteString(text[last:i])
+		if encode != nil {
+			value = encode(value)
+		}
 		b.WriteString(value)
 		last = i + j + 1
 		off = last
@@ -249,6 +260,7 @@ func (p *Pseudonymizer) PartialPlaceholderLen(chunk string) int {
 // could begin a placeholder split across chunks.
 type StreamRestorer struct {
 	p       *Pseudonymizer
+	encode  func(string) string
 	pending string
 }
 
@@ -258,6 +270,12 @@ func (p *Pseudonymizer) NewStreamRestorer() *StreamRestorer {
 	return &StreamRestorer{p: p}
 }
 
+// NewStreamRestorerWith returns a StreamRestorer that inserts values
+// through encode, as RestoreWith does.
+func (p *Pseudonymizer) NewStreamRestorerWith(encode func(string) string) *StreamRestorer {
+	return &StreamRestorer{p: p, encode: encode}
+}
+
 // Next returns the restored text of chunk, with any held-back bytes of the
 // previous chunk in front, minus the bytes at its end that could begin a
 // placeholder.
@@ -265,12 +283,12 @@ func (s *StreamRestorer) Next(chunk string) string {
 	text := s.pending + chunk
 	hold := s.p.PartialPlaceholderLen(text)
 	s.pending = text[len(text)-hold:]
-	return s.p.Restore(text[:len(text)-hold])
+	return s.p.RestoreWith(text[:len(text)-hold], s.encode)
 }
 
 // Flush returns the held-back bytes, restored, at the end of the stream.
 func (s *StreamRestorer) Flush() string {
-	out := s.p.Restore(s.pending)
+	out := s.p.RestoreWith(s.pending, s.encode)
 	s.pending = ""
 	return out
 }

@@ -166,6 +166,28 @@ func TestStreamRestorer(t *testing.T) {
 	}
 }
 
+func TestStreamRestorerWithEncode(t *testing.T) {
+	p := NewPseudonymizer()
+	p.Apply(`Jane "JR" Roe`, []Finding{{Type: TypeName, Start: 0, End: 13}}, nil)
+	escape := func(v string) string { return strings.ReplaceAll(v, `"`, `\"`) }
+	arguments := `{"patient": "[NAME_1]"}`
+	want := `{"patient": "Jane \"JR\" Roe"}`
+	for size := 1; size <= len(arguments); size++ {
+		s := p.NewStreamRestorerWith(escape)
+		var got strings.Builder
+		for i := 0; i < len(arguments); i += size {
+			got.WriteString(s.Next(arguments[i:min(i+size, len(arguments))]))
+		}
+		got.WriteString(s.Flush())
+		if got.String() != want {
+			t.Errorf("chunks of %d: restored %q, want %q", size, got.String(), want)
+		}
+	}
+	if got := p.RestoreWith("[NAME_1]", nil); got != `Jane "JR" Roe` {
+		t.Errorf("RestoreWith(nil encode) = %q, want the value unchanged", got)
+	}
+}
+
 // TestPseudonymizerRoundTrip pseudonymizes the note fixture with the
 // default Scanner's findings and checks that Restore gives it back.
 func TestPseudonymizerRoundTrip(t *testing.T) {

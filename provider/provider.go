@@ -41,9 +41,83 @@ type Provider struct {
 	// the client names none. At most one provider per format may set it.
 	Default bool     `yaml:"default" json:"default"`
 	Regions []string `yaml:"regions,omitempty" json:"regions"`
-	Models  []string `yaml:"models,omitempty" json:"models"`
+	// Models lists the models the provider offers. The first one replaces
+	// the client's model when a request is translated to this provider's
+	// format and the policy names no model, because a model name of one
+	// vendor means nothing to the other.
+	Models []string `yaml:"models,omitempty" json:"models"`
+	// APIs lists the client APIs the provider may serve, such as
+	// "openai.chat_completions". Empty means every API its format can
+	// serve (see ServedAPIs).
+	APIs []string `yaml:"apis,omitempty" json:"apis"`
+	// PathPrefix goes before the API path, for servers mounted below the
+	// root of their host, such as an OpenAI-compatible server behind a
+	// path-based proxy ("/llm" gives "/llm/v1/chat/completions").
+	PathPrefix string `yaml:"path_prefix,omitempty" json:"-"`
+	// Azure makes the provider an Azure OpenAI deployment, which speaks
+	// the OpenAI format on its own paths and takes its key in "api-key".
+	Azure *Azure `yaml:"azure,omitempty" json:"-"`
+	// AnthropicVersion is the anthropic-version header sent with requests
+	// that phigate translated to the Anthropic format, whose clients sent
+	// none. Empty means DefaultAnthropicVersion.
+	AnthropicVersion string `yaml:"anthropic_version,omitempty" json:"-"`
 	// Credentials is the source of the provider's API key.
 	Credentials Credentials `yaml:"credentials" json:"-"`
+}
+
+// Azure names an Azure OpenAI deployment.
+type Azure struct {
+	// Deployment is the deployment name in the request path; Azure picks
+	// the model from it, not from the body.
+	Deployment string `yaml:"deployment"`
+	// APIVersion is the api-version query parameter, such as "2024-10-21".
+	APIVersion string `yaml:"api_version"`
+}
+
+// DefaultAnthropicVersion is the anthropic-version header value for
+// translated requests: the version of the Messages API that phigate's
+// translation follows.
+const DefaultAnthropicVersion = "2023-06-01"
+
+// The client APIs that a registry entry can list, as llmapi names them.
+const (
+	APIOpenAIChat           = "openai.chat_completions"
+	APIOpenAIResponses      = "openai.responses"
+	APIOpenAIEmbeddings     = "openai.embeddings"
+	APIAnthropicMessages    = "anthropic.messages"
+	APIAnthropicCountTokens = "anthropic.count_tokens"
+)
+
+// servable lists, per kind of provider, the client APIs it can serve.
+// Chat requests cross formats through translation; the other endpoints have
+// no counterpart at the other vendor. Azure OpenAI's v1 responses API has
+// paths of its own that phigate does not build, so Azure entries serve chat
+// and embeddings only.
+var servable = map[string][]string{
+	"openai":    {APIOpenAIChat, APIOpenAIResponses, APIOpenAIEmbeddings, APIAnthropicMessages},
+	"azure":     {APIOpenAIChat, APIOpenAIEmbeddings, APIAnthropicMessages},
+	"anthropic": {APIAnthropicMessages, APIAnthropicCountTokens, APIOpenAIChat},
+}
+
+func (p Provider) kind() string {
+	if p.Azure != nil {
+		return "azure"
+	}
+	return string(p.Format)
+}
+
+// ServedAPIs returns the client APIs the provider serves: APIs when set,
+// otherwise every API its kind can serve.
+func (p Provider) ServedAPIs() []string {
+	if len(p.APIs) > 0 {
+		return p.APIs
+	}
+	return servable[p.kind()]
+}
+
+// Serves reports whether the provider serves a client API.
+func (p Provider) Serves(api string) bool {
+	return slices.Contains(p.ServedAPIs(), api)
 }
 
 // Credentials names the source of a provider's API key. Exactly one of Env,
@@ -121,6 +195,25 @@ func (r *Registry) Validate() error {
 		if p.Format != FormatOpenAI && p.Format != FormatAnthropic {
 			errs = append(errs, fmt.Errorf("%s: invalid format %q: want %q or %q", where, p.Format, FormatOpenAI, FormatAnthropic))
 		}
+		for _, api := range p.APIs {
+			if !slices.Contains(servable[p.kind()], api) {
+				errs = append(errs, fmt.Errorf("%s: a provider of kind %s cannot serve API %q: it serves %s", where, p.kind(), api, strings.Join(servable[p.kind()], ", ")))
+			}
+		}
+		if p.PathPrefix != "" && (!strings.HasPrefix(p.PathPrefix, "/") || strings.HasSuffix(p.PathPrefix, "/") || strings.ContainsAny(p.PathPrefix, "?#")) {
+			errs = append(errs, fmt.Errorf("%s: invalid path_prefix %q: want a path such as /llm, without a trailing slash or query", where, p.PathPrefix))
+		}
+		if a := p.Azure; a != nil {
+			if p.Format != FormatOpenAI {
+				errs = append(errs, fmt.Errorf("%s: azure needs format %q", where, FormatOpenAI))
+			}
+			if a.Deployment == "" || strings.ContainsAny(a.Deployment, "/?#%") {
+				errs = append(errs, fmt.Errorf("%s: azure.deployment must be a deployment name without '/', '?', '#' or '%%'", where))
+			}
+			if a.APIVersion == "" || strings.ContainsAny(a.APIVersion, "/?#&% ") {
+				errs = append(errs, fmt.Errorf("%s: azure.api_version must be set to a version such as 2024-10-21", where))
+			}
+		}
 		if p.Default {
 			if other, ok := defaults[p.Format]; ok {
 				errs = append(errs, fmt.Errorf("%s: format %s already has default provider %s", where, p.Format, other))
@@ -142,6 +235,36 @@ func (r *Registry) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// UpstreamPath returns the path, with query, that a request to a client
+// API takes at the provider. apiPath is the API's own path below the
+// root, such as "/v1/chat/completions"; query is the client's query
+// string without '?', kept for the provider's own APIs and dropped when
+// the request was translated or goes to Azure, whose query phigate builds.
+func (p Provider) UpstreamPath(apiPath, query string, translated bool) string {
+	if a := p.Azure; a != nil {
+		op := strings.TrimPrefix(apiPath, "/v1")
+		return "/openai/deployments/" + a.Deployment + op + "?api-version=" + a.APIVersion
+	}
+	path := p.PathPrefix + apiPath
+	if query != "" && !translated {
+		path += "?" + query
+	}
+	return path
+}
+
+// CredentialHeader returns the request header that carries the
+// provider's key and the value prefix before the key.
+func (p Provider) CredentialHeader() (name, prefix string) {
+	switch {
+	case p.Azure != nil:
+		return "api-key", ""
+	case p.Format == FormatAnthropic:
+		return "x-api-key", ""
+	default:
+		return "authorization", "Bearer "
+	}
 }
 
 // Lookup returns the provider with the given name.

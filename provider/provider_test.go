@@ -116,6 +116,51 @@ func TestParseErrors(t *testing.T) {
 			want: `invalid format ""`,
 		},
 		{
+			name: "anthropic cannot serve embeddings",
+			yaml: "providers:\n  - {name: a, cluster: a, format: anthropic, apis: [openai.embeddings], credentials: {passthrough: true}}\n",
+			want: `providers[0] (a): a provider of kind anthropic cannot serve API "openai.embeddings"`,
+		},
+		{
+			name: "azure cannot serve responses",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, apis: [openai.responses], azure: {deployment: d, api_version: 2024-10-21}, credentials: {passthrough: true}}\n",
+			want: `a provider of kind azure cannot serve API "openai.responses"`,
+		},
+		{
+			name: "unknown api",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, apis: [openai.completions], credentials: {passthrough: true}}\n",
+			want: `cannot serve API "openai.completions"`,
+		},
+		{
+			name: "azure with anthropic format",
+			yaml: "providers:\n  - {name: a, cluster: a, format: anthropic, azure: {deployment: d, api_version: 2024-10-21}, credentials: {passthrough: true}}\n",
+			want: `azure needs format "openai"`,
+		},
+		{
+			name: "azure without deployment",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, azure: {api_version: 2024-10-21}, credentials: {passthrough: true}}\n",
+			want: "azure.deployment must be a deployment name",
+		},
+		{
+			name: "azure deployment with slash",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, azure: {deployment: a/b, api_version: 2024-10-21}, credentials: {passthrough: true}}\n",
+			want: "azure.deployment must be a deployment name",
+		},
+		{
+			name: "azure without api version",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, azure: {deployment: d}, credentials: {passthrough: true}}\n",
+			want: "azure.api_version must be set",
+		},
+		{
+			name: "path prefix with trailing slash",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, path_prefix: /llm/, credentials: {passthrough: true}}\n",
+			want: `invalid path_prefix "/llm/"`,
+		},
+		{
+			name: "path prefix relative",
+			yaml: "providers:\n  - {name: a, cluster: a, format: openai, path_prefix: llm, credentials: {passthrough: true}}\n",
+			want: `invalid path_prefix "llm"`,
+		},
+		{
 			name: "two defaults",
 			yaml: `providers:
   - {name: a, cluster: a, format: openai, default: true, credentials: {passthrough: true}}
@@ -360,5 +405,81 @@ func TestParseHidesPastedKey(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "sk-proj-abc123") {
 		t.Errorf("error echoes the pasted key: %v", err)
+	}
+}
+
+func TestServedAPIs(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry Provider
+		api   string
+		want  bool
+	}{
+		{"openai chat", Provider{Format: FormatOpenAI}, APIOpenAIChat, true},
+		{"openai embeddings", Provider{Format: FormatOpenAI}, APIOpenAIEmbeddings, true},
+		{"openai translated messages", Provider{Format: FormatOpenAI}, APIAnthropicMessages, true},
+		{"openai count tokens", Provider{Format: FormatOpenAI}, APIAnthropicCountTokens, false},
+		{"anthropic messages", Provider{Format: FormatAnthropic}, APIAnthropicMessages, true},
+		{"anthropic translated chat", Provider{Format: FormatAnthropic}, APIOpenAIChat, true},
+		{"anthropic responses", Provider{Format: FormatAnthropic}, APIOpenAIResponses, false},
+		{"anthropic embeddings", Provider{Format: FormatAnthropic}, APIOpenAIEmbeddings, false},
+		{"azure chat", Provider{Format: FormatOpenAI, Azure: &Azure{Deployment: "d", APIVersion: "v"}}, APIOpenAIChat, true},
+		{"azure responses", Provider{Format: FormatOpenAI, Azure: &Azure{Deployment: "d", APIVersion: "v"}}, APIOpenAIResponses, false},
+		{"listed apis only", Provider{Format: FormatOpenAI, APIs: []string{APIOpenAIEmbeddings}}, APIOpenAIChat, false},
+		{"listed api", Provider{Format: FormatOpenAI, APIs: []string{APIOpenAIEmbeddings}}, APIOpenAIEmbeddings, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.entry.Serves(tt.api); got != tt.want {
+				t.Errorf("Serves(%q) = %v, want %v", tt.api, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUpstreamPath(t *testing.T) {
+	azure := Provider{Format: FormatOpenAI, Azure: &Azure{Deployment: "gpt4o-prod", APIVersion: "2024-10-21"}}
+	tests := []struct {
+		name       string
+		entry      Provider
+		apiPath    string
+		query      string
+		translated bool
+		want       string
+	}{
+		{"plain", Provider{Format: FormatOpenAI}, "/v1/chat/completions", "", false, "/v1/chat/completions"},
+		{"query kept", Provider{Format: FormatAnthropic}, "/v1/messages", "beta=true", false, "/v1/messages?beta=true"},
+		{"query dropped when translated", Provider{Format: FormatAnthropic}, "/v1/messages", "api-version=1", true, "/v1/messages"},
+		{"prefix", Provider{Format: FormatOpenAI, PathPrefix: "/llm"}, "/v1/chat/completions", "", false, "/llm/v1/chat/completions"},
+		{"azure chat", azure, "/v1/chat/completions", "api-version=2023-01-01", false, "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"},
+		{"azure embeddings", azure, "/v1/embeddings", "", false, "/openai/deployments/gpt4o-prod/embeddings?api-version=2024-10-21"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.entry.UpstreamPath(tt.apiPath, tt.query, tt.translated); got != tt.want {
+				t.Errorf("UpstreamPath = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCredentialHeader(t *testing.T) {
+	tests := []struct {
+		name       string
+		entry      Provider
+		wantName   string
+		wantPrefix string
+	}{
+		{"openai", Provider{Format: FormatOpenAI}, "authorization", "Bearer "},
+		{"anthropic", Provider{Format: FormatAnthropic}, "x-api-key", ""},
+		{"azure", Provider{Format: FormatOpenAI, Azure: &Azure{Deployment: "d", APIVersion: "v"}}, "api-key", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name, prefix := tt.entry.CredentialHeader()
+			if name != tt.wantName || prefix != tt.wantPrefix {
+				t.Errorf("CredentialHeader() = %q, %q, want %q, %q", name, prefix, tt.wantName, tt.wantPrefix)
+			}
+		})
 	}
 }

@@ -53,6 +53,10 @@ type Options struct {
 	// NoBAAProvider leaves the openai-baa provider out of the registry, so
 	// that PHI bound for openai has no BAA-covered alternative.
 	NoBAAProvider bool
+	// Settings overrides top-level keys of the bundle's settings
+	// (data.phigate.settings) in a copy of the bundle, such as
+	// "redact_operator".
+	Settings map[string]any
 	// CopyPolicy gives phigate its own copy of the bundle, in
 	// Stack.PolicyDir, so a test can change it while phigate runs.
 	CopyPolicy bool
@@ -226,11 +230,11 @@ func cluster(name, clusterName string, s *standin.Server) envoy.Cluster {
 func (st *Stack) writePhigateConfig(opts Options, policyDir string, grpcPort, adminPort int) error {
 	var providers strings.Builder
 	providers.WriteString("providers:\n")
-	providers.WriteString("  - {name: openai, cluster: openai, format: openai, baa: false, default: true, credentials: {env: OPENAI_API_KEY}}\n")
+	providers.WriteString("  - {name: openai, cluster: openai, format: openai, baa: false, default: true, models: [gpt-4o], credentials: {env: OPENAI_API_KEY}}\n")
 	if !opts.NoBAAProvider {
-		providers.WriteString("  - {name: openai-baa, cluster: openai_baa, format: openai, baa: true, zero_data_retention: true, credentials: {env: OPENAI_BAA_API_KEY}}\n")
+		providers.WriteString("  - {name: openai-baa, cluster: openai_baa, format: openai, baa: true, zero_data_retention: true, models: [gpt-4o], credentials: {env: OPENAI_BAA_API_KEY}}\n")
 	}
-	providers.WriteString("  - {name: anthropic, cluster: anthropic, format: anthropic, baa: true, default: true, credentials: {env: ANTHROPIC_API_KEY}}\n")
+	providers.WriteString("  - {name: anthropic, cluster: anthropic, format: anthropic, baa: true, default: true, models: [claude-sonnet-4-5], credentials: {env: ANTHROPIC_API_KEY}}\n")
 	if err := os.WriteFile(filepath.Join(opts.Dir, "providers.yaml"), []byte(providers.String()), 0o644); err != nil {
 		return err
 	}
@@ -253,17 +257,17 @@ log_level: info
 }
 
 // policyBundle returns the bundle directory to load: the repository's, or
-// a copy with no_baa_action overridden.
+// a copy with settings overridden.
 func policyBundle(opts Options) (string, error) {
 	src := filepath.Join(opts.RepoRoot, "rego")
-	if opts.NoBAAAction == "" && !opts.CopyPolicy {
+	if opts.NoBAAAction == "" && len(opts.Settings) == 0 && !opts.CopyPolicy {
 		return src, nil
 	}
 	dst := filepath.Join(opts.Dir, "rego")
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		return "", fmt.Errorf("copying policy bundle: %w", err)
 	}
-	if opts.NoBAAAction == "" {
+	if opts.NoBAAAction == "" && len(opts.Settings) == 0 {
 		return dst, nil
 	}
 	path := filepath.Join(dst, "phigate", "settings", "data.json")
@@ -275,7 +279,12 @@ func policyBundle(opts Options) (string, error) {
 	if err := json.Unmarshal(data, &settings); err != nil {
 		return "", fmt.Errorf("decoding %s: %w", path, err)
 	}
-	settings["no_baa_action"] = opts.NoBAAAction
+	if opts.NoBAAAction != "" {
+		settings["no_baa_action"] = opts.NoBAAAction
+	}
+	for k, v := range opts.Settings {
+		settings[k] = v
+	}
 	if data, err = json.Marshal(settings); err != nil {
 		return "", err
 	}
