@@ -18,8 +18,12 @@ import "unicode/utf8"
 //
 // An extra number before the house number is included ("515 385 Gemsbok
 // St"), and so is a unit after it, on the same line or the next ("Apt
-// 4B", "Suite 200", "#12", "Flat 3"). City, state and ZIP are not part of
-// the span; ZIPDetector reports the ZIP code.
+// 4B", "Suite 200", "#12", "Flat 3"). The town, region, postal code and
+// country that follow after commas or on the lines below are reported as
+// LOCATION and ZIP findings of their own (see appendPostalTail). A unit
+// alone on its line under a line with a house number, and a house number
+// after an "Address:" label, open an address too, whatever the street's
+// shape.
 type AddressDetector struct{}
 
 // streetSuffixes are the street types, lowercase, that end an address
@@ -87,10 +91,24 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 	for i := ix.next(text, setDigitWordStart, 0); i < len(text); i = ix.next(text, setDigitWordStart, i+1) {
 		c := text[i]
 		if !isDigit(c) {
-			if (i == 0 || !isAlnum(text[i-1])) && mayOpenBox(text, i) {
+			if i > 0 && isAlnum(text[i-1]) {
+				continue
+			}
+			if mayOpenBox(text, i) {
 				if end := boxEnd(text, i); end > 0 {
-					dst = append(dst, Finding{Type: TypeAddress, Start: i, End: end, Confidence: confHigh, Detector: d.Name()})
-					i = end - 1
+					dst, i = d.appendAddress(text, i, unitEnd(text, end), confHigh, dst)
+					continue
+				}
+			}
+			if start, end, ok := unitLineAddress(text, i); ok {
+				dst, i = d.appendAddress(text, start, end, confMedium, dst)
+				continue
+			}
+			if lower(c) == 'a' {
+				if start := labelledAddressStart(text, i, ix.wordEnd(text, i)); start > 0 {
+					if end := labelledAddressEnd(text, start); end > start {
+						dst, i = d.appendAddress(text, start, end, confHigh, dst)
+					}
 				}
 			}
 			continue
@@ -106,9 +124,9 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 			// a house number ("4B" runs into a letter). Such a match is no
 			// address, and stepping back to it would loop forever.
 			if end := houseNumberEnd(text, start); end > start {
-				end = unitEnd(text, end)
-				dst = append(dst, Finding{Type: TypeAddress, Start: begin, End: end, Confidence: confMedium, Detector: d.Name()})
-				i = max(i, end-1)
+				var last int
+				dst, last = d.appendAddress(text, begin, unitEnd(text, end), confMedium, dst)
+				i = max(i, last)
 				continue
 			}
 		}
@@ -124,11 +142,20 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 		if end < 0 {
 			continue
 		}
-		end = unitEnd(text, end)
-		dst = append(dst, Finding{Type: TypeAddress, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
-		i = end - 1
+		dst, i = d.appendAddress(text, start, unitEnd(text, end), confHigh, dst)
 	}
 	return dst
+}
+
+// appendAddress appends the address text[start:end] and the postal parts
+// after it (see appendPostalTail) to dst. It returns dst and the position
+// of the last byte read, where the detector's scan goes on.
+func (d AddressDetector) appendAddress(text string, start, end int, conf float64, dst []Finding) ([]Finding, int) {
+	at := len(dst)
+	dst = append(dst, Finding{Type: TypeAddress, Start: start, End: end, Confidence: conf, Detector: d.Name()})
+	dst, addressEnd, last := appendPostalTail(text, end, dst, d.Name())
+	dst[at].End = addressEnd
+	return dst, last - 1
 }
 
 // streetAfterNumber returns the end of the street that follows a house
@@ -499,6 +526,16 @@ func unitEnd(text string, i int) int {
 	if j == i && (j >= len(text) || text[j] != '#') {
 		return i
 	}
+	if end := unitAt(text, j); end > j {
+		return end
+	}
+	return i
+}
+
+// unitAt returns the end of a unit that starts at i ("Apt 4B", "Suite
+// 200", "#12", "Apt. 5"), or i.
+func unitAt(text string, i int) int {
+	j := i
 	switch {
 	case j < len(text) && text[j] == '#':
 		j++

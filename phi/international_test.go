@@ -70,13 +70,13 @@ func TestScanInternationalAddress(t *testing.T) {
 		{"po box dotted", "P.O. Box 242", []span{{TypeAddress, "P.O. Box 242"}}},
 		{"italian", "his address: Via Roma 131", []span{{TypeAddress, "Via Roma 131"}}},
 		{"german ending", "Strickstrasse 61", []span{{TypeAddress, "Strickstrasse 61"}}},
-		{"polish prefix", "ul. Słowicza 10, Wrocław", []span{{TypeAddress, "ul. Słowicza 10"}}},
+		{"polish prefix", "ul. Słowicza 10, Wrocław", []span{{TypeAddress, "ul. Słowicza 10"}, {TypeLocation, "Wrocław"}}},
 		{"hungarian type after name", "at Erzsébet tér 19 now", []span{{TypeAddress, "Erzsébet tér 19"}}},
 		{"military box", "PSC 7589, Box 0572", []span{{TypeAddress, "PSC 7589, Box 0572"}}},
 		{"military post line", "APO AE 20040", []span{{TypeAddress, "APO AE 20040"}}},
 		{"number before number", "515 385 Gemsbok St", []span{{TypeAddress, "515 385 Gemsbok St"}}},
 		{"unit on next line", "12 Countess Close\nApt. 5", []span{{TypeAddress, "12 Countess Close\nApt. 5"}}},
-		{"bare street on own line", "87331 Dunajska 56\nStudenec", []span{{TypeAddress, "87331 Dunajska 56"}}},
+		{"bare street on own line", "87331 Dunajska 56\nStudenec", []span{{TypeAddress, "87331 Dunajska 56"}, {TypeLocation, "Studenec"}}},
 	})
 }
 

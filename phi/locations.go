@@ -20,16 +20,20 @@ package phi
 //     of"), which make any capitalized phrase a place ("at Cedar Crest");
 //   - it is a US town from the GeoNames list after "in", "from", "near" or
 //     "to", or before ", ST" with a state code or name ("Atlanta, GA");
-//   - it is a country in context: after "in", "from", "to", "near", "at"
-//     or a residence or travel phrase ("moved here from Estonia"). A
-//     country on a line of its own or before a postal code counts too,
-//     because postal addresses end that way ("Finland 41600").
+//   - it is a country: with high confidence in context, after "in",
+//     "from", "to", "near", "at" or a residence or travel phrase ("moved
+//     here from Estonia"), on a line of its own or before a postal code,
+//     because postal addresses end that way ("Finland 41600"); with low
+//     confidence anywhere else, unless a noun follows it ("Estonia was
+//     fun", but not "Brazil nut");
+//   - it is written in capitals after a cue (see capitalsPlace).
 //
 // A state alone is never reported, because Safe Harbor allows it: "Atlanta,
 // GA" yields "Atlanta". A country is not a subdivision smaller than a
-// state either, so it is reported only in the contexts above, where it
-// is part of where a person lives or travels; names of countries that are
-// also US states or given names ("Georgia", "Jordan") are left out.
+// state either, but in text about a person it tells where the person
+// lives or travels, so it is reported, with a confidence that says how
+// sure the context is; names of countries that are also US states or
+// given names ("Georgia", "Jordan") are left out.
 //
 // NOTE: towns that are also English words ("Mobile", "Independence") count
 // only before a state, and towns with fewer than 5,000 people are found
@@ -186,8 +190,16 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 	}
 	start, end := p.starts[first], p.end
 	w0 := p.word(text, first)
-	if countryEnd := countryPrefix(text, p, first); countryEnd > 0 && countryInContext(text, start, countryEnd) {
-		return start, countryEnd, confLocationContext
+	if countryEnd := countryPrefix(text, p, first); countryEnd > 0 {
+		if countryInContext(text, start, countryEnd) {
+			return start, countryEnd, confLocationContext
+		}
+		// Elsewhere a country followed by a noun is a kind of thing
+		// ("Brazil nut", "Canada geese"); before a verb or punctuation it
+		// is the place itself ("Estonia was fun", "tribute to Norway.").
+		if !followedByNoun(text, countryEnd) {
+			return start, countryEnd, confLow
+		}
 	}
 	if inWordSet(usStateNames, text[start:end]) {
 		// A state alone is not a subdivision smaller than a state, even
@@ -226,6 +238,9 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 	// eponyms ("Wells score") rule the phrase out, unless a facility word
 	// follows "at", which still names a place ("at County General").
 	cue := placeCue(text, start)
+	if capitalsPlace(text, p, first, cue) {
+		return start, end, confLocationContext
+	}
 	if allStopWords(text, p, first) || eponymAfter(text, end) {
 		if cue == cueAny && p.words-first >= 2 && inWordSet(facilityWords, p.word(text, p.words-1)) {
 			return start, end, confLocationContext
@@ -268,6 +283,9 @@ func judgeSingleWord(text string, p *placePhrase, first int, lastEnd int) (int, 
 	w := p.word(text, first)
 	if inWordSet(healthSystems, w) {
 		return start, end, confLocationKnown
+	}
+	if capitalsPlace(text, p, first, cue) {
+		return start, end, confLocationContext
 	}
 	if allStopWords(text, p, first) || eponymAfter(text, end) {
 		return 0, 0, 0
@@ -424,7 +442,7 @@ func townPrefix(text string, p *placePhrase, first int) (int, bool) {
 		if n == 1 && p.word(text, first) == "NYC" {
 			return p.ends[last], true
 		}
-		if e.cityRank == 0 || n == 1 && e.common {
+		if !e.isPlace() || n == 1 && e.common {
 			continue
 		}
 		if n == 1 && inWordSet(usStateNames, p.word(text, first)) {
@@ -566,6 +584,13 @@ func placeCue(text string, i int) placeCueKind {
 	for j > 0 && text[j-1] == ' ' {
 		j--
 	}
+	if j > 0 && text[j-1] == ':' {
+		// A form field: "Where: Beerze Country Club".
+		if equalFold(previousWord(text, j-1), "where") {
+			return cueAny
+		}
+		return cueNone
+	}
 	k := j
 	for k > 0 && isLetter(text[k-1]) {
 		k--
@@ -577,6 +602,10 @@ func placeCue(text string, i int) placeCueKind {
 	prev := previousWord(text, k)
 	switch {
 	case equalFold(word, "at") || equalFold(word, "visited"):
+		return cueAny
+	case equalFold(word, "city") || equalFold(word, "town") || equalFold(word, "village"):
+		// "home city Assen", "the town Tobel"; "City Hospital" is read
+		// as one phrase and never reaches here.
 		return cueAny
 	case equalFold(word, "to") || equalFold(word, "from"):
 		if inWordSet(admissionVerbs, prev) {
@@ -617,12 +646,14 @@ var admissionVerbs = newWordSet(
 	"transported", "returned", "flew", "fly", "flying", "travelling",
 	"traveling", "travelled", "traveled", "travel", "arrived", "came",
 	"went", "emigrated", "immigrated", "drove", "headed", "here",
+	"originally", "coming", "going", "trip", "visit", "visiting", "moving",
 )
 
 // residenceVerbs before "in" or "of" make the next phrase a place.
 var residenceVerbs = newWordSet(
 	"lives", "living", "resides", "residing", "resident", "born",
-	"native", "located", "live", "lived",
+	"native", "located", "live", "lived", "based", "up", "am", "raised",
+	"grew", "stayed", "staying", "settled",
 )
 
 // followedByWord reports whether word follows position i after one space.
@@ -632,4 +663,39 @@ func followedByWord(text string, i int, word string) bool {
 	}
 	w := wordEnd(text, i+1)
 	return equalFold(text[i+1:w], word)
+}
+
+// capitalsPlace reports whether the phrase, written in capitals ("LEPPEN",
+// "UPTON SCUDAMORE"), names a place: after a cue that makes any phrase a
+// place when it has six letters or more, because shorter capitals after
+// "transferred to" are units ("MICU", "PACU"), and after any cue when it
+// is a listed town ("in LONDON").
+func capitalsPlace(text string, p *placePhrase, first int, cue placeCueKind) bool {
+	if cue == cueNone {
+		return false
+	}
+	letters := 0
+	for k := first; k < p.words; k++ {
+		w := p.word(text, k)
+		for i := 0; i < len(w); i++ {
+			if !isUpper(w[i]) {
+				return false
+			}
+		}
+		letters += len(w)
+	}
+	if cue == cueAny && letters >= 6 {
+		return true
+	}
+	_, town := townPrefix(text, p, first)
+	return town && !inWordSet(usStateNames, p.word(text, first))
+}
+
+// followedByNoun reports whether a lowercase word other than a verb of
+// personVerbs follows position i after one space.
+func followedByNoun(text string, i int) bool {
+	if i+1 >= len(text) || text[i] != ' ' || !isLower(text[i+1]) {
+		return false
+	}
+	return !verbAfter(text, i)
 }

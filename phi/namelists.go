@@ -6,14 +6,18 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"io"
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // lexiconData is the gzip-compressed name and town list that
-// phi/internal/lexgen builds from US Census 1990 name frequencies and
-// GeoNames places. Its format is a "#section" line followed by one
-// lowercase entry a line, most frequent first, for the sections first,
-// last, city and common. See data/README.md for sources and licences.
+// phi/internal/lexgen builds from US Census 1990 name frequencies, the
+// name lists of the mimesis package and GeoNames places. Its format is a
+// "#section" line followed by one lowercase entry a line for the sections
+// first, last, city, town and common. See data/README.md for the order
+// within each section, the sources and the licences.
 //
 //go:embed data/lexicon.txt.gz
 var lexiconData []byte
@@ -23,9 +27,14 @@ var lexiconData []byte
 // is the 1-based position in its frequency-ordered list, and 0 means the
 // entry is not in that list.
 type lexEntry struct {
+	// firstRank and lastRank up to firstCensusNames and lastCensusNames
+	// rank US Census names by frequency; higher ranks are names of other
+	// origins, in alphabetical order.
 	firstRank int32
 	lastRank  int32
-	cityRank  int32
+	// cityRank ranks US places by population, townRank places elsewhere.
+	cityRank int32
+	townRank int32
 	// common marks a word that an English dictionary lists in lowercase
 	// ("rose", "will", "mobile"), so alone it is weak evidence of a name.
 	common bool
@@ -34,13 +43,30 @@ type lexEntry struct {
 	cityPrefix bool
 }
 
+// The number of Census names at the head of the first and last sections.
+const (
+	firstCensusNames = 5163
+	lastCensusNames  = 40000
+)
+
 func (e lexEntry) isFirst() bool { return e.firstRank > 0 }
-func (e lexEntry) isLast() bool  { return e.lastRank > 0 }
-func (e lexEntry) isName() bool  { return e.firstRank > 0 || e.lastRank > 0 }
+
+// isCensusName reports whether the entry is a US Census given name or
+// surname, which the lists rank by frequency.
+func (e lexEntry) isCensusName() bool {
+	return e.firstRank > 0 && e.firstRank <= firstCensusNames || e.lastRank > 0 && e.lastRank <= lastCensusNames
+}
+
+// isPlace reports whether the entry is a town, in the US or elsewhere.
+func (e lexEntry) isPlace() bool { return e.cityRank > 0 || e.townRank > 0 }
+
+func (e lexEntry) isLast() bool { return e.lastRank > 0 }
+func (e lexEntry) isName() bool { return e.firstRank > 0 || e.lastRank > 0 }
 
 // lexicon is decoded on first use, not at package init, so that programs
-// that import phi without scanning pay nothing. Decoding takes a few
-// milliseconds and about 4 MB of heap.
+// that import phi without scanning pay nothing. Decoding the about 157,000
+// entries takes about 70 milliseconds on a 2-core AMD EPYC, so a server
+// should scan once at start rather than on its first request.
 var lexicon = sync.OnceValue(decodeLexicon)
 
 func decodeLexicon() map[string]lexEntry {
@@ -53,7 +79,7 @@ func decodeLexicon() map[string]lexEntry {
 		panic("phi: embedded lexicon is corrupt: " + err.Error())
 	}
 
-	m := make(map[string]lexEntry, 56000)
+	m := make(map[string]lexEntry, 157000)
 	var section string
 	var rank int32
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -73,9 +99,13 @@ func decodeLexicon() map[string]lexEntry {
 			e.firstRank = rank
 		case "last":
 			e.lastRank = rank
-		case "city":
-			e.cityRank = rank
-			if sp := bytes.IndexByte([]byte(line), ' '); sp > 0 {
+		case "city", "town":
+			if section == "city" {
+				e.cityRank = rank
+			} else {
+				e.townRank = rank
+			}
+			if sp := strings.IndexByte(line, ' '); sp > 0 {
 				p := m[line[:sp]]
 				p.cityPrefix = true
 				m[line[:sp]] = p
@@ -119,35 +149,63 @@ func mayBeFirstName(word string) bool {
 	return firstNameFilter()[h>>6&(1<<14-1)]&(1<<(h&63)) != 0
 }
 
-// lookupWord returns the lexicon entry of word in any ASCII case. It
-// lowercases into a stack buffer, and the map lookup of a converted byte
-// slice does not allocate.
+// lookupWord returns the lexicon entry of word in any case. It lowercases
+// into a stack buffer, and the map lookup of a converted byte slice does
+// not allocate. Letters outside ASCII are lowercased as Unicode letters
+// ("Šárka", "ÅSA").
 func lookupWord(word string) lexEntry {
 	var buf [32]byte
 	if len(word) > len(buf) || len(word) == 0 {
 		return lexEntry{}
 	}
-	for i := 0; i < len(word); i++ {
-		buf[i] = lower(word[i])
+	n := 0
+	for i := 0; i < len(word); {
+		c := word[i]
+		if c < utf8.RuneSelf {
+			buf[n] = lower(c)
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(word[i:])
+		lr := unicode.ToLower(r)
+		if n+utf8.RuneLen(lr) > len(buf) {
+			return lexEntry{}
+		}
+		n += utf8.EncodeRune(buf[n:], lr)
+		i += size
 	}
-	return lexicon()[string(buf[:len(word)])]
+	return lexicon()[string(buf[:n])]
 }
 
 // lookupPhrase returns the lexicon entry of the words text[start:end],
-// lowercased and with each run of spaces read as one space.
+// lowercased as lookupWord does and with each run of spaces read as one
+// space.
 func lookupPhrase(text string, start, end int) lexEntry {
-	var buf [40]byte
+	var buf [48]byte
 	n := 0
-	for i := start; i < end; i++ {
-		c := lower(text[i])
+	for i := start; i < end; {
+		c := text[i]
 		if c == ' ' && n > 0 && buf[n-1] == ' ' {
+			i++
 			continue
 		}
-		if n == len(buf) {
+		if c < utf8.RuneSelf {
+			if n == len(buf) {
+				return lexEntry{}
+			}
+			buf[n] = lower(c)
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		lr := unicode.ToLower(r)
+		if n+utf8.RuneLen(lr) > len(buf) {
 			return lexEntry{}
 		}
-		buf[n] = c
-		n++
+		n += utf8.EncodeRune(buf[n:], lr)
+		i += size
 	}
 	return lexicon()[string(buf[:n])]
 }

@@ -66,7 +66,14 @@ func (d NameDetector) Detect(text string, dst []Finding) []Finding {
 
 // detectIndexed is Detect visiting only the positions of setWordStart,
 // through ix when it is not nil.
+//
+// NOTE: setWordStart holds ASCII letters only, so a name whose first letter
+// is not ASCII ("Šárka", "Ávalos") is found only as the second word of a
+// pair; indexing word starts above 0x7f would lift that limit.
 func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
+	// Names in lowercase are read only in text typed without capitals,
+	// where nothing else marks them and where they are cheap to look for.
+	lowercaseText := !hasCapitalWordStart(text, ix)
 	for i := ix.next(text, setWordStart, 0); i < len(text); i = ix.next(text, setWordStart, i+1) {
 		if !isLetter(text[i]) {
 			continue
@@ -92,12 +99,22 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		}
 
 		if !isUpper(text[i]) {
+			if end := lowercaseNameAt(text, i, w, lowercaseText); end > 0 {
+				dst = append(dst, Finding{Type: TypeName, Start: i, End: end, Confidence: confNameSingle, Detector: d.Name()})
+				i = end - 1
+				continue
+			}
 			i = w - 1
 			continue
 		}
 		end, conf := initialNameEnd(text, i, w), confNameInitial
 		if end < 0 {
 			end, conf = listNameEnd(text, i)
+		}
+		if listed, listEnd := nameListFindings(text, i, dst, d.Name()); listEnd > end {
+			dst = listed
+			i = listEnd - 1
+			continue
 		}
 		if end > 0 {
 			if !clinicianContext(text, i, end) {
@@ -732,16 +749,16 @@ func listNameEnd(text string, i int) (int, float64) {
 	if first.digits {
 		return suffixNameEnd(text, i, first)
 	}
+	initial := sentenceStart(text, i)
 	// The small given-name filter rejects most capitalized words before
 	// the large lexicon map is read.
-	if !mayBeFirstName(first.word) {
+	if !mayBeFirstName(first.word) || !first.entry().isFirst() {
+		if end := unlistedPairEnd(text, i, first, initial); end > 0 {
+			return end, confNameSingle
+		}
 		return -1, 0
 	}
 	e := first.entry()
-	if !e.isFirst() {
-		return -1, 0
-	}
-	initial := sentenceStart(text, i)
 
 	next := first.end + 1
 	if next < len(text) && text[first.end] == ' ' && isNameStart(text, next) {
@@ -757,6 +774,12 @@ func listNameEnd(text string, i int) (int, float64) {
 		}
 	}
 	if end := singleNameEnd(text, i, first, initial); end > 0 {
+		return end, confNameSingle
+	}
+	if end := unlistedPairEnd(text, i, first, initial); end > 0 {
+		return end, confNameSingle
+	}
+	if end := addressedNameEnd(text, i, first); end > 0 {
 		return end, confNameSingle
 	}
 	return -1, 0
@@ -795,11 +818,17 @@ func pairNameEnd(text string, first, second nameToken, initial bool) (int, float
 // ("female, Anna, seen", "John's notes").
 func singleNameEnd(text string, i int, tok nameToken, initial bool) int {
 	e := tok.entry()
-	if e.common || e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
+	end := tok.end
+	if e.common || afterSaint(text, i) || eponymAfter(text, end) {
 		return -1
 	}
-	end := tok.end
-	if afterSaint(text, i) || eponymAfter(text, end) {
+	// A given name of other origin, or one with letters outside ASCII,
+	// before a verb is a person even when it opens a sentence:
+	// "Vsevolod is very reliable", "Zak shouted at".
+	if (e.firstRank > firstCensusNames || !isASCIIWord(tok.word)) && !e.isPlace() && verbAfter(text, end) {
+		return end
+	}
+	if e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
 		return -1
 	}
 	// A given name before a lowercase word or a colon is a person even

@@ -189,6 +189,10 @@ func TestLexiconLoads(t *testing.T) {
 		{"john", func(e lexEntry) bool { return e.isFirst() && !e.common }, "a given name that is not marked common"},
 		{"houston", func(e lexEntry) bool { return e.cityRank > 0 }, "a town"},
 		{"san", func(e lexEntry) bool { return e.cityPrefix }, "the first word of a town"},
+		{"WROCŁAW", func(e lexEntry) bool { return e.townRank > 0 && e.cityRank == 0 }, "a town outside the US, lowercased as Unicode"},
+		{"Szöllösy", func(e lexEntry) bool { return e == lexEntry{} }, "absent: a name no list holds"},
+		{"Petr", func(e lexEntry) bool { return e.firstRank > firstCensusNames }, "a given name of other origin, ranked after the Census names"},
+		{"Kowalski", func(e lexEntry) bool { return e.isLast() }, "a surname"},
 		{"zzzz", func(e lexEntry) bool { return e == lexEntry{} }, "absent"},
 	}
 	for _, c := range checks {

@@ -37,17 +37,19 @@ var SpanLabels = map[string]phi.Type{
 }
 
 // sameKind reports whether a prediction of type got matches a gold span of
-// type want for the type-exact figures. ADDRESS and LOCATION are one kind,
-// because corpora split street addresses from place names differently from
-// phigate, and both are Safe Harbor geographic subdivisions. PHONE and FAX
-// are one kind, because the digits alone cannot tell them apart.
+// type want for the type-exact figures. ADDRESS, LOCATION and ZIP are one
+// kind, because corpora split postal addresses differently from phigate
+// (Presidio's STREET_ADDRESS spans include the town and postal code, which
+// phigate may report apart), and all three are Safe Harbor geographic
+// subdivisions. PHONE and FAX are one kind, because the digits alone
+// cannot tell them apart.
 func sameKind(got, want phi.Type) bool {
 	return kindOf(got) == kindOf(want)
 }
 
 func kindOf(t phi.Type) phi.Type {
 	switch t {
-	case phi.TypeLocation:
+	case phi.TypeLocation, phi.TypeZIP:
 		return phi.TypeAddress
 	case phi.TypeFax:
 		return phi.TypePhone

@@ -122,6 +122,13 @@ func TestSpanScore(t *testing.T) {
 			want: SpanTypeScore{Gold: 2, FoundAny: 1, FoundExact: 1, Predicted: 1, CorrectAny: 1, CorrectExact: 1},
 		},
 		{
+			name: "zip in a place span is exact",
+			pred: func(t *testing.T) Predictions {
+				return Predictions{"1": {mark(t, s1, "Köln", 0, phi.TypeZIP)}}
+			},
+			want: SpanTypeScore{Gold: 2, FoundAny: 1, FoundExact: 1, Predicted: 1, CorrectAny: 1, CorrectExact: 1},
+		},
+		{
 			name: "wrong type matches any only",
 			pred: func(t *testing.T) Predictions {
 				return Predictions{"0": {mark(t, s0, "555-123-4567", 0, phi.TypeSSN)}}
@@ -191,5 +198,50 @@ func TestSpanScoreRates(t *testing.T) {
 	}
 	if got := r.Spans.Excluded["DATE_TIME"]; got != 0 {
 		t.Errorf("excluded DATE_TIME = %d for sample 0 only, want 0", got)
+	}
+}
+
+// A prediction that overlaps no gold span is a false positive of its own
+// type, also in a sample that has gold spans. One that overlaps only an
+// excluded span (ORGANIZATION here), even if it runs past it into plain
+// text, counts neither way.
+func TestSpanScoreFalsePositives(t *testing.T) {
+	c := loadOne(t, "testdata/spans").(*SpanCorpus)
+	s0, s1 := c.Samples[0].Text, c.Samples[1].Text
+	pred := Predictions{
+		"0": {mark(t, s0, "Jane Roe", 0, phi.TypeName), mark(t, s0, "Call", 0, phi.TypeName)},
+		"1": {mark(t, s1, "works", 0, phi.TypeLocation), mark(t, s1, "Acme in", 0, phi.TypeName)},
+	}
+
+	r, err := c.Score(pred)
+	if err != nil {
+		t.Fatalf("Score: %v", err)
+	}
+	rows := map[string]SpanTypeScore{}
+	for _, row := range r.Spans.Types {
+		rows[row.Type] = row
+	}
+	tests := []struct {
+		name               string
+		row                SpanTypeScore
+		predicted, correct int
+		precision          float64
+	}{
+		{name: "name", row: rows["NAME"], predicted: 2, correct: 1, precision: 0.5},
+		{name: "location", row: rows["LOCATION"], predicted: 1, correct: 0, precision: 0},
+		{name: "overall", row: r.Spans.Overall, predicted: 3, correct: 1, precision: 1.0 / 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.row.Predicted != tt.predicted {
+				t.Errorf("predicted = %d, want %d", tt.row.Predicted, tt.predicted)
+			}
+			if tt.row.CorrectAny != tt.correct {
+				t.Errorf("correct any = %d, want %d", tt.row.CorrectAny, tt.correct)
+			}
+			if tt.row.PrecisionAny != tt.precision {
+				t.Errorf("precision any = %v, want %v", tt.row.PrecisionAny, tt.precision)
+			}
+		})
 	}
 }

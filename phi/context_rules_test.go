@@ -1,0 +1,49 @@
+package phi
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestScanContextRules runs the cases of testdata/context_rules.txt.
+func TestScanContextRules(t *testing.T) {
+	f, err := os.Open("testdata/context_rules.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	var cases []scanCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(strings.ReplaceAll(line, `\n`, "\n"), "\t")
+		if len(fields) < 3 {
+			t.Fatalf("case %q: want a name, an input and findings separated by tabs", line)
+		}
+		tc := scanCase{name: fields[0], input: fields[1]}
+		for _, want := range fields[2:] {
+			if want == "-" {
+				continue
+			}
+			typ, text, ok := strings.Cut(want, "=")
+			if !ok {
+				t.Fatalf("case %q: finding %q is not TYPE=text", fields[0], want)
+			}
+			tc.want = append(tc.want, span{Type(typ), text})
+		}
+		cases = append(cases, tc)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("testdata/context_rules.txt has no cases")
+	}
+	runScanCases(t, cases)
+}
