@@ -85,10 +85,16 @@ func (d AddressDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setDigitWordStart,
+// addressWords open the words at which AddressDetector reads a box, a unit
+// line or an address label: the prefixes that mayOpenBox accepts, the unit
+// labels and "address". Their first two bytes decide which words the
+// detector visits (see setAddressVisit).
+var addressWords = append([]string{"p.", "po", "psc", "apo", "fpo", "dpo", "address"}, unitLabels...)
+
+// detectIndexed is Detect visiting only the positions of setAddressVisit,
 // through ix when it is not nil.
 func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
-	for i := ix.next(text, setDigitWordStart, 0); i < len(text); i = ix.next(text, setDigitWordStart, i+1) {
+	for i := ix.next(text, setAddressVisit, 0); i < len(text); i = ix.next(text, setAddressVisit, i+1) {
 		c := text[i]
 		if !isDigit(c) {
 			if i > 0 && isAlnum(text[i-1]) {

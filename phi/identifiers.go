@@ -294,10 +294,10 @@ func (d IdentifierDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setLetterStart,
+// detectIndexed is Detect visiting only the positions of setIDCue,
 // through ix when it is not nil.
 func (d IdentifierDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
-	for i := ix.next(text, setLetterStart, 0); i < len(text); i = ix.next(text, setLetterStart, i+1) {
+	for i := ix.next(text, setIDCue, 0); i < len(text); i = ix.next(text, setIDCue, i+1) {
 		if !isLetter(text[i]) {
 			continue
 		}

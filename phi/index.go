@@ -44,8 +44,58 @@ const (
 	// coded identifiers only a MAC address starts in lowercase, and then
 	// with a hexadecimal digit.
 	setCodeStart
+	// setNameVisit is the uppercase letters not preceded by a letter or
+	// digit, and the lowercase letters not so preceded whose first two
+	// bytes can open a name cue such as "patient", "wife" or "said" (see
+	// nameCueWords).
+	setNameVisit
+	// setIDCue is the letters not preceded by a letter whose first two
+	// bytes can open an identifier label (see idCuesByPrefix).
+	setIDCue
+	// setAddressVisit is the digits and the letters not preceded by a
+	// letter or digit whose first two bytes can open a box, a unit or an
+	// "address" label (see addressWords).
+	setAddressVisit
 	numByteSets
 )
+
+// Word triggers: bits of wordTriggers that put a word start in a set
+// of words chosen by its first two bytes.
+const (
+	triggerName uint8 = 1 << iota
+	triggerID
+	triggerAddress
+)
+
+// wordTriggers holds, for the lowercased first letter of a word and the
+// class of its second byte (its lowercased letter, or 26 for any byte that
+// is not an ASCII letter), the trigger bits of the sets that the word
+// start belongs to. The classes are those of prefixClasses, so a set is
+// exactly the words whose first two bytes match a listed word's, which is
+// wider than the list: "pa" admits "patient" and "pain".
+var wordTriggers = func() (t [26][27]uint8) {
+	add := func(word string, trigger uint8) {
+		a, b := prefixClasses(word, 0)
+		t[a][b] |= trigger
+	}
+	for _, w := range nameCueWords {
+		add(w, triggerName)
+	}
+	for _, w := range relativeCues.members {
+		add(w, triggerName)
+	}
+	for a := range idCuesByPrefix {
+		for b := range idCuesByPrefix[a] {
+			if len(idCuesByPrefix[a][b]) > 0 {
+				t[a][b] |= triggerID
+			}
+		}
+	}
+	for _, w := range addressWords {
+		add(w, triggerAddress)
+	}
+	return t
+}()
 
 // textIndex records, for one text, which positions belong to each byteSet,
 // as one bitmap per set. Building it is one pass over the text, eight bytes
@@ -159,7 +209,43 @@ func (ix *textIndex) build(text string) {
 		ix.sets[setDigitUpper][block] = c.digit | c.upper
 		ix.sets[setDigitWordStart][block] = c.digit | alnum&^afterAlnum
 		ix.sets[setCodeStart][block] = (c.digit|c.upper|c.lowerHex)&^afterAlnum | c.paren
+
+		name, id, address := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
+		ix.sets[setNameVisit][block] = c.upper&^afterAlnum | name
+		ix.sets[setIDCue][block] = id
+		ix.sets[setAddressVisit][block] = c.digit | address
 	}
+}
+
+// wordTriggerSets looks up the first two bytes of each letter start of
+// one block in wordTriggers and returns the bitmaps of the block's
+// positions in the name, identifier and address trigger sets. Name and
+// address triggers count only at word starts, identifier triggers at every
+// letter start, as their detectors visit them.
+func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (name, id, address uint64) {
+	base := block * 64
+	for m := letterStarts; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		a, b := prefixClasses(text, base+k)
+		t := wordTriggers[a][b]
+		if t == 0 {
+			continue
+		}
+		bit := uint64(1) << k
+		if t&triggerID != 0 {
+			id |= bit
+		}
+		if afterAlnum&bit != 0 {
+			continue
+		}
+		if t&triggerName != 0 {
+			name |= bit
+		}
+		if t&triggerAddress != 0 {
+			address |= bit
+		}
+	}
+	return name, id, address
 }
 
 // byteClasses holds bitmaps of 64 bytes, with bit k for byte k.

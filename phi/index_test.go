@@ -43,8 +43,20 @@ func inByteSet(text string, i int, set byteSet) bool {
 		return isDigit(c) || isAlnum(c) && !afterAlnum
 	case setCodeStart:
 		return c == '(' || (isDigit(c) || isUpper(c) || 'a' <= c && c <= 'f') && !afterAlnum
+	case setNameVisit:
+		return isUpper(c) && !afterAlnum || isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerName != 0
+	case setIDCue:
+		return isLetter(c) && !afterLetter && triggersAt(text, i)&triggerID != 0
+	case setAddressVisit:
+		return isDigit(c) || isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerAddress != 0
 	}
 	panic("unknown byte set")
+}
+
+// triggersAt returns the word triggers of the letter at i.
+func triggersAt(text string, i int) uint8 {
+	a, b := prefixClasses(text, i)
+	return wordTriggers[a][b]
 }
 
 // nextByWalking is textIndex.next written as a walk over the bytes.
@@ -225,4 +237,53 @@ func TestMonthOf(t *testing.T) {
 			t.Errorf("monthOf(%q) = %d, want 0", word, got)
 		}
 	}
+}
+
+// TestWordTriggers checks that every word a trigger set is built from
+// puts its first letter in that set, in lowercase and capitalized.
+func TestWordTriggers(t *testing.T) {
+	tests := []struct {
+		name  string
+		words []string
+		set   byteSet
+	}{
+		{"name cues", nameCueWords, setNameVisit},
+		{"relative cues", relativeCues.members, setNameVisit},
+		{"address words", addressWords, setAddressVisit},
+		{"identifier labels", idCueLabels(), setIDCue},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, w := range tc.words {
+				for _, text := range []string{"x " + w + " 1", "x " + strings.ToUpper(w[:1]) + w[1:] + " 1"} {
+					var ix textIndex
+					ix.build(text)
+					if got := ix.next(text, tc.set, 0); got != 2 {
+						t.Errorf("next in %q = %d, want 2", text, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWordTriggersSkip checks that words no trigger names are left out
+// of the trigger sets, which is what saves the detectors their visits.
+func TestWordTriggersSkip(t *testing.T) {
+	text := "we gave the dose"
+	var ix textIndex
+	ix.build(text)
+	for _, set := range []byteSet{setNameVisit, setIDCue, setAddressVisit} {
+		if got := ix.next(text, set, 0); got != len(text) {
+			t.Errorf("next(set %d) = %d, want %d", set, got, len(text))
+		}
+	}
+}
+
+func idCueLabels() []string {
+	var labels []string
+	for _, cue := range idCues {
+		labels = append(labels, cue.label)
+	}
+	return labels
 }

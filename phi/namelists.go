@@ -1,12 +1,9 @@
 package phi
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
-	"io"
-	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -64,36 +61,116 @@ func (e lexEntry) isLast() bool { return e.lastRank > 0 }
 func (e lexEntry) isName() bool { return e.firstRank > 0 || e.lastRank > 0 }
 
 // lexicon is decoded on first use, not at package init, so that programs
-// that import phi without scanning pay nothing. Decoding the about 157,000
-// entries takes about 70 milliseconds on a 2-core AMD EPYC, so a server
-// should scan once at start rather than on its first request.
+// that import phi without scanning pay nothing. A server calls Preload at
+// start so that its first request does not pay for the decoding.
 var lexicon = sync.OnceValue(decodeLexicon)
 
-func decodeLexicon() map[string]lexEntry {
+// Preload decodes the embedded name and town lexicon now instead of on the
+// first scan that reads it. It is safe to call more than once and from
+// several goroutines, and calls after the first return at once. Decoding takes
+// tens of milliseconds (see docs/benchmarks.md).
+func Preload() { lexicon() }
+
+// lexTable is the decoded lexicon: an open-addressing hash table from the
+// 64-bit hash of a lowercase entry (see lexHash) to its lexEntry. It keeps
+// no strings, so building it allocates three slices and looking a word up
+// hashes the word once and probes an array.
+//
+// NOTE: two different words with the same 64-bit hash share an entry. With
+// about 157,000 entries the chance that a given unlisted word reads as
+// listed is about 1 in 10^14 per lookup.
+type lexTable struct {
+	// keys holds the hash of the entry in each slot, 0 for an empty slot.
+	keys []uint64
+	// slots holds, for each used slot, the index of its entry in entries.
+	slots   []uint32
+	entries []lexEntry
+	mask    uint64
+}
+
+// get returns the entry whose hash is h, or the zero entry.
+func (t *lexTable) get(h uint64) lexEntry {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case h:
+			return t.entries[t.slots[i]]
+		case 0:
+			return lexEntry{}
+		}
+	}
+}
+
+// ref returns the entry whose hash is h, adding a zero entry when there
+// is none. The table must have a free slot.
+func (t *lexTable) ref(h uint64) *lexEntry {
+	i := h & t.mask
+	for t.keys[i] != 0 && t.keys[i] != h {
+		i = (i + 1) & t.mask
+	}
+	if t.keys[i] == 0 {
+		t.keys[i] = h
+		t.slots[i] = uint32(len(t.entries))
+		t.entries = append(t.entries, lexEntry{})
+	}
+	return &t.entries[t.slots[i]]
+}
+
+// lexHash is FNV-1a, 64 bits, over b, which must already be lowercase. It
+// never returns 0, which marks an empty slot of lexTable.
+func lexHash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h | 1<<63
+}
+
+// lexiconSlots is the size of the table, a power of two that keeps it
+// at most about 60% full.
+const lexiconSlots = 1 << 18
+
+// decodeLexicon decompresses lexiconData and builds its table. It reads
+// the text in place, so the only allocations are the decompressed bytes
+// and the table.
+func decodeLexicon() *lexTable {
 	zr, err := gzip.NewReader(bytes.NewReader(lexiconData))
 	if err != nil {
 		panic("phi: embedded lexicon is corrupt: " + err.Error())
 	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Grow(4 << 20)
+	if _, err := buf.ReadFrom(zr); err != nil {
 		panic("phi: embedded lexicon is corrupt: " + err.Error())
 	}
 
-	m := make(map[string]lexEntry, 157000)
+	t := &lexTable{
+		keys:    make([]uint64, lexiconSlots),
+		slots:   make([]uint32, lexiconSlots),
+		entries: make([]lexEntry, 0, 160000),
+		mask:    lexiconSlots - 1,
+	}
 	var section string
 	var rank int32
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
+	for data := buf.Bytes(); len(data) > 0; {
+		line := data
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			line, data = data[:nl], data[nl+1:]
+		} else {
+			data = nil
+		}
+		if len(line) == 0 {
 			continue
 		}
 		if line[0] == '#' {
-			section, rank = line[1:], 0
+			section, rank = string(line[1:]), 0
 			continue
 		}
 		rank++
-		e := m[line]
+		if len(t.entries) >= lexiconSlots*6/10 {
+			panic("phi: lexicon table is full: raise lexiconSlots")
+		}
+		e := t.ref(lexHash(line))
 		switch section {
 		case "first":
 			e.firstRank = rank
@@ -105,48 +182,16 @@ func decodeLexicon() map[string]lexEntry {
 			} else {
 				e.townRank = rank
 			}
-			if sp := strings.IndexByte(line, ' '); sp > 0 {
-				p := m[line[:sp]]
-				p.cityPrefix = true
-				m[line[:sp]] = p
+			if sp := bytes.IndexByte(line, ' '); sp > 0 {
+				// ref may grow entries, which moves e, so e is not
+				// used after this.
+				t.ref(lexHash(line[:sp])).cityPrefix = true
 			}
 		case "common":
 			e.common = true
 		}
-		m[line] = e
 	}
-	return m
-}
-
-// firstNameFilter is a bitmap over a hash of the lowercase given names,
-// built with the lexicon. A clear bit proves a word is not a given name,
-// which saves a lookup in the large map for most capitalized words.
-var firstNameFilter = sync.OnceValue(func() *[1 << 14]uint64 {
-	var bits [1 << 14]uint64
-	for w, e := range lexicon() {
-		if e.isFirst() {
-			h := wordHash(w)
-			bits[h>>6&(1<<14-1)] |= 1 << (h & 63)
-		}
-	}
-	return &bits
-})
-
-// wordHash is FNV-1a over the ASCII-lowercased bytes of word.
-func wordHash(word string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(word); i++ {
-		h ^= uint32(lower(word[i]))
-		h *= 16777619
-	}
-	return h
-}
-
-// mayBeFirstName reports false when word, in any ASCII case, is surely
-// not a listed given name.
-func mayBeFirstName(word string) bool {
-	h := wordHash(word)
-	return firstNameFilter()[h>>6&(1<<14-1)]&(1<<(h&63)) != 0
+	return t
 }
 
 // lookupWord returns the lexicon entry of word in any case. It lowercases
@@ -175,7 +220,7 @@ func lookupWord(word string) lexEntry {
 		n += utf8.EncodeRune(buf[n:], lr)
 		i += size
 	}
-	return lexicon()[string(buf[:n])]
+	return lexicon().get(lexHash(buf[:n]))
 }
 
 // lookupPhrase returns the lexicon entry of the words text[start:end],
@@ -207,33 +252,80 @@ func lookupPhrase(text string, start, end int) lexEntry {
 		n += utf8.EncodeRune(buf[n:], lr)
 		i += size
 	}
-	return lexicon()[string(buf[:n])]
+	return lexicon().get(lexHash(buf[:n]))
 }
 
-// wordSet is a set of lowercase words with a filter by first letter and
-// length in front of the map, so that most words that are not members cost
-// two array reads instead of a hash.
+// wordSet is a set of lowercase words. The members of every wordSet live
+// in one hash table, wordSetTable, that maps a word to a bitmask of the
+// sets holding it, so a set is a bit of that mask. A filter by first
+// letter and length sits in front of the table, so that most words that
+// are not members cost two array reads instead of a hash.
 type wordSet struct {
-	words map[string]struct{}
+	// bit is the set's bit in the masks of wordSetTable.
+	bit uint64
+	// members lists the words, for callers that derive tables from a set.
+	members []string
 	// lengths has bit n of entry c set when a member of length n (31 for
 	// longer ones) starts with letter c.
 	lengths [26]uint32
 	// seconds has bit secondLetterBit(w) of entry c set when a member w
 	// starts with letter c. It rejects words that pass lengths but
-	// cannot be members, before the map hashes them.
+	// cannot be members, before the table hashes them.
 	seconds [26]uint32
 }
 
+// wordSetSlots is the size of wordSetTable, a power of two at least twice
+// the number of distinct members of all sets.
+const wordSetSlots = 1 << 12
+
+// wordSetTable is an open-addressing hash table, keyed by wordSetHash,
+// of the members of every wordSet. newWordSet fills it while the package
+// variables are initialized, and it is only read afterwards.
+var wordSetTable struct {
+	words [wordSetSlots]string
+	masks [wordSetSlots]uint64
+	sets  int
+	used  int
+}
+
+// newWordSet returns a set of the given lowercase words. It panics when
+// more than 64 sets are made or wordSetTable fills, both programming
+// errors found by any test.
 func newWordSet(words ...string) *wordSet {
-	s := &wordSet{words: make(map[string]struct{}, len(words))}
+	t := &wordSetTable
+	if t.sets == 64 {
+		panic("phi: more than 64 word sets")
+	}
+	s := &wordSet{bit: 1 << t.sets, members: words}
+	t.sets++
 	for _, w := range words {
-		s.words[w] = struct{}{}
+		i := wordSetHash(w) & (wordSetSlots - 1)
+		for t.words[i] != "" && t.words[i] != w {
+			i = (i + 1) & (wordSetSlots - 1)
+		}
+		if t.words[i] == "" {
+			if t.used++; t.used > wordSetSlots/2 {
+				panic("phi: word sets hold more words than wordSetTable is sized for")
+			}
+			t.words[i] = w
+		}
+		t.masks[i] |= s.bit
 		if c := w[0]; isLower(c) {
 			s.lengths[c-'a'] |= 1 << min(len(w), 31)
 			s.seconds[c-'a'] |= secondLetterBit(w)
 		}
 	}
 	return s
+}
+
+// wordSetHash is FNV-1a, 32 bits, over the ASCII-lowercased bytes of word.
+func wordSetHash(word string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(word); i++ {
+		h ^= uint32(lower(word[i]))
+		h *= 16777619
+	}
+	return h
 }
 
 // inWordSet reports whether word, in any ASCII case, is in set. Words
@@ -246,12 +338,19 @@ func inWordSet(set *wordSet, word string) bool {
 	if set.lengths[first]&(1<<len(word)) == 0 || set.seconds[first]&secondLetterBit(word) == 0 {
 		return false
 	}
-	var buf [24]byte
-	for i := 0; i < len(word); i++ {
-		buf[i] = lower(word[i])
+	return wordSetMask(word)&set.bit != 0
+}
+
+// wordSetMask returns the bitmask of the sets that hold word in any ASCII
+// case, or 0.
+func wordSetMask(word string) uint64 {
+	t := &wordSetTable
+	for i := wordSetHash(word) & (wordSetSlots - 1); t.words[i] != ""; i = (i + 1) & (wordSetSlots - 1) {
+		if equalFold(word, t.words[i]) {
+			return t.masks[i]
+		}
 	}
-	_, ok := set.words[string(buf[:len(word)])]
-	return ok
+	return 0
 }
 
 // secondLetterBit returns bit b for a word whose second byte is the

@@ -64,8 +64,9 @@ func (d NameDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setWordStart,
-// through ix when it is not nil.
+// detectIndexed is Detect visiting only the positions of setNameVisit,
+// or of setWordStart in text without capitals, through ix when it is not
+// nil.
 //
 // NOTE: setWordStart holds ASCII letters only, so a name whose first letter
 // is not ASCII ("Šárka", "Ávalos") is found only as the second word of a
@@ -74,7 +75,11 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 	// Names in lowercase are read only in text typed without capitals,
 	// where nothing else marks them and where they are cheap to look for.
 	lowercaseText := !hasCapitalWordStart(text, ix)
-	for i := ix.next(text, setWordStart, 0); i < len(text); i = ix.next(text, setWordStart, i+1) {
+	visit := setNameVisit
+	if lowercaseText {
+		visit = setWordStart
+	}
+	for i := ix.next(text, visit, 0); i < len(text); i = ix.next(text, visit, i+1) {
 		if !isLetter(text[i]) {
 			continue
 		}
@@ -304,6 +309,15 @@ func clinicianContext(text string, start, end int) bool {
 		return isCredential(text, e+1)
 	}
 	return false
+}
+
+// nameCueWords are the cue words of nameCue's switch, lowercased, which
+// decide with relativeCues which lowercase words NameDetector visits (see
+// setNameVisit). A cue added to the switch must be added here too.
+var nameCueWords = []string{
+	"mr", "mrs", "ms", "miss", "mx", "patient", "pt", "name", "named",
+	"says", "said", "told", "asked", "called", "hi", "hello", "dear",
+	"starring", "featuring", "by", "me",
 }
 
 // nameCue checks whether the word text[i:w] is a name cue. It returns where
@@ -750,15 +764,13 @@ func listNameEnd(text string, i int) (int, float64) {
 		return suffixNameEnd(text, i, first)
 	}
 	initial := sentenceStart(text, i)
-	// The small given-name filter rejects most capitalized words before
-	// the large lexicon map is read.
-	if !mayBeFirstName(first.word) || !first.entry().isFirst() {
+	e := first.entry()
+	if !e.isFirst() {
 		if end := unlistedPairEnd(text, i, first, initial); end > 0 {
 			return end, confNameSingle
 		}
 		return -1, 0
 	}
-	e := first.entry()
 
 	next := first.end + 1
 	if next < len(text) && text[first.end] == ' ' && isNameStart(text, next) {

@@ -210,7 +210,7 @@ var personVerbs = newWordSet(
 // surname or a word with letters outside ASCII. Neither may be a common
 // English word, a stop word or a word such as a month or a drug.
 func lowercasePairEnd(text string, i, w int) int {
-	if w+1 >= len(text) || text[w] != ' ' || !mayBeFirstName(text[i:w]) {
+	if w+1 >= len(text) || text[w] != ' ' {
 		return -1
 	}
 	e1 := lookupWord(text[i:w])

@@ -216,3 +216,27 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 		t.Errorf("lookups allocate %.0f times per run, want 0", allocs)
 	}
 }
+
+// TestLexiconTable checks lookups in the decoded name and town table.
+func TestLexiconTable(t *testing.T) {
+	Preload()
+	tests := []struct {
+		name  string
+		word  string
+		check func(lexEntry) bool
+	}{
+		{"given name", "Mary", lexEntry.isFirst},
+		{"surname", "JOHNSON", lexEntry.isLast},
+		{"US city", "lawrence", lexEntry.isPlace},
+		{"town prefix", "san", func(e lexEntry) bool { return e.cityPrefix }},
+		{"common word", "rose", func(e lexEntry) bool { return e.common }},
+		{"unlisted", "zzqxv", func(e lexEntry) bool { return e == lexEntry{} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if e := lookupWord(tc.word); !tc.check(e) {
+				t.Errorf("lookupWord(%q) = %+v", tc.word, e)
+			}
+		})
+	}
+}

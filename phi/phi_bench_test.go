@@ -15,6 +15,7 @@ func benchText(b *testing.B) string {
 func BenchmarkScan(b *testing.B) {
 	text := benchText(b)
 	scanner := DefaultScanner()
+	Preload()
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {

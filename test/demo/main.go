@@ -40,8 +40,10 @@ type prompt struct {
 	Name    string `json:"name"`
 	API     string `json:"api"` // openai or anthropic
 	Purpose string `json:"purpose"`
-	Stream  bool   `json:"stream"`
-	Text    string `json:"text"`
+	// Provider, when set, is sent as x-phigate-provider.
+	Provider string `json:"provider"`
+	Stream   bool   `json:"stream"`
+	Text     string `json:"text"`
 	// Raw, when set, is sent as the body verbatim.
 	Raw string `json:"raw"`
 	// Values are PHI values known to be in Text, for leak checks, and
@@ -110,7 +112,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	var phiPrompts []prompt
 	for _, p := range prompts {
-		if p.API == "openai" && p.Purpose == "" && p.Raw == "" && !strings.HasPrefix(p.Name, "clean") {
+		if p.API == "openai" && p.Purpose == "" && p.Provider == "" && p.Raw == "" && !strings.HasPrefix(p.Name, "clean") {
 			phiPrompts = append(phiPrompts, p)
 		}
 	}
@@ -128,6 +130,7 @@ type result struct {
 	reached   string
 	record    audit.Record
 	body      []byte // as the provider received it
+	reply     string // the model text the client received
 }
 
 // session is one running stack and its results.
@@ -186,8 +189,14 @@ func runPrompts(ctx context.Context, out io.Writer, opts harness.Options, prompt
 
 	for _, r := range s.results {
 		if r.record.Action == "redact" && r.body != nil {
-			fmt.Fprintf(out, "\nWhat the openai stand-in received for %q:\n  %s\n", r.prompt.Name, userText(r.body))
+			fmt.Fprintf(out, "\nWhat the %s stand-in received for %q:\n  %s\n", r.reached, r.prompt.Name, userText(r.body))
+			fmt.Fprintf(out, "What the client got back, pseudonyms restored by phigate:\n  %s\n", r.reply)
 			break
+		}
+	}
+	for _, r := range s.results {
+		if r.prompt.Provider != "" && r.reached == r.prompt.Provider && r.status == http.StatusOK {
+			fmt.Fprintf(out, "\nTranslated %q: the client spoke %s, the %s stand-in its own format; the client got back:\n  %s\n", r.prompt.Name, r.prompt.API, r.reached, r.reply)
 		}
 	}
 	for _, r := range s.results {
@@ -221,14 +230,20 @@ func (s *session) send(p prompt) error {
 	if p.Purpose != "" {
 		req.Header.Set("x-phigate-purpose", p.Purpose)
 	}
+	if p.Provider != "" {
+		req.Header.Set("x-phigate-provider", p.Provider)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("sending %q: %w", p.Name, err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	reply, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading the response to %q: %w", p.Name, err)
+	}
 
-	r := result{prompt: p, status: resp.StatusCode, requestID: resp.Header.Get("x-phigate-request-id"), reached: "-"}
+	r := result{prompt: p, status: resp.StatusCode, requestID: resp.Header.Get("x-phigate-request-id"), reached: "-", reply: replyText(reply)}
 	for srv, name := range map[*standin.Server]string{st.OpenAI: "openai", st.OpenAIBAA: "openai-baa", st.Anthropic: "anthropic"} {
 		if reqs := srv.Requests(); len(reqs) > before[srv] {
 			r.reached = name
@@ -324,4 +339,40 @@ func userText(body []byte) string {
 		return string(chat.Messages[len(chat.Messages)-1].Content)
 	}
 	return text
+}
+
+// replyText returns the model text of a chat response in either vendor's
+// format, streamed or not, for display.
+func replyText(body []byte) string {
+	var b strings.Builder
+	add := func(data []byte) {
+		var v struct {
+			Choices []struct {
+				Message struct{ Content string } `json:"message"`
+				Delta   struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+			Content []struct{ Text string } `json:"content"`
+			Delta   struct{ Text string }   `json:"delta"`
+		}
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		for _, c := range v.Choices {
+			b.WriteString(c.Message.Content + c.Delta.Content)
+		}
+		for _, c := range v.Content {
+			b.WriteString(c.Text)
+		}
+		b.WriteString(v.Delta.Text)
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		for line := range bytes.Lines(body) {
+			if data, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("data: ")); ok {
+				add(data)
+			}
+		}
+		return b.String()
+	}
+	add(body)
+	return b.String()
 }

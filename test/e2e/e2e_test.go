@@ -241,7 +241,7 @@ func TestPHIToAnthropicAllowedUnderBAA(t *testing.T) {
 }
 
 func TestPHIRedactedForProviderWithoutBAA(t *testing.T) {
-	st := startStack(t, harness.Options{NoBAAProvider: true, NoBAAAction: "redact"})
+	st := startStack(t, harness.Options{NoBAAProvider: true, NoBAAAction: "redact", Settings: map[string]any{"redact_operator": "mask"}})
 	body := openAIChat(phiPrompt, false)
 
 	resp := send(t, st, "/v1/chat/completions", body, nil)

@@ -31,6 +31,11 @@ const (
 	KeyOpenAI    = "sk-standin-openai"
 	KeyOpenAIBAA = "sk-standin-openai-baa"
 	KeyAnthropic = "sk-ant-standin"
+	KeyAzure     = "azure-standin-key"
+	// AzureDeployment and AzureAPIVersion are the azure-openai provider's
+	// deployment and api-version.
+	AzureDeployment = "gpt-4o-phigate"
+	AzureAPIVersion = "2024-10-21"
 	// FingerprintKey keys the audit log's PHI fingerprints, under the id
 	// FingerprintKeyID.
 	FingerprintKey   = "standin-fingerprint-key-0123456789abcdef"
@@ -50,8 +55,9 @@ type Options struct {
 	// NoBAAAction overrides the policy's no_baa_action setting ("redact" or
 	// "deny") by writing a copy of the bundle; empty keeps the bundle's.
 	NoBAAAction string
-	// NoBAAProvider leaves the openai-baa provider out of the registry, so
-	// that PHI bound for openai has no BAA-covered alternative.
+	// NoBAAProvider leaves the openai-baa and azure-openai providers out of
+	// the registry, so that PHI bound for openai has no BAA-covered
+	// alternative of its format.
 	NoBAAProvider bool
 	// Settings overrides top-level keys of the bundle's settings
 	// (data.phigate.settings) in a copy of the bundle, such as
@@ -69,6 +75,11 @@ type Stack struct {
 	OpenAI    *standin.Server
 	OpenAIBAA *standin.Server
 	Anthropic *standin.Server
+	// Azure is an Azure OpenAI deployment with a BAA, registered as
+	// provider azure-openai unless Options.NoBAAProvider is set. Policy
+	// prefers openai-baa, which has zero data retention, so Azure receives
+	// only requests that name it.
+	Azure *standin.Server
 	// URL is Envoy's listener, where clients send API requests.
 	URL string
 	// AdminURL is phigate's admin server.
@@ -168,6 +179,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	if st.Anthropic, err = standin.Start(standin.Anthropic, standin.Options{APIKey: KeyAnthropic, Name: "anthropic"}); err != nil {
 		return st, err
 	}
+	if st.Azure, err = standin.Start(standin.AzureOpenAI, standin.Options{APIKey: KeyAzure, Name: "azure-openai", Models: []string{AzureDeployment}}); err != nil {
+		return st, err
+	}
 
 	ports, err := freePorts(4)
 	if err != nil {
@@ -198,6 +212,7 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 	clusters := []envoy.Cluster{
 		cluster("openai", "openai", st.OpenAI),
 		cluster("anthropic", "anthropic", st.Anthropic),
+		cluster("azure-openai", "azure_openai", st.Azure),
 	}
 	if !opts.NoBAAProvider {
 		clusters = append(clusters, cluster("openai-baa", "openai_baa", st.OpenAIBAA))
@@ -235,6 +250,9 @@ func (st *Stack) writePhigateConfig(opts Options, policyDir string, grpcPort, ad
 		providers.WriteString("  - {name: openai-baa, cluster: openai_baa, format: openai, baa: true, zero_data_retention: true, models: [gpt-4o], credentials: {env: OPENAI_BAA_API_KEY}}\n")
 	}
 	providers.WriteString("  - {name: anthropic, cluster: anthropic, format: anthropic, baa: true, default: true, models: [claude-sonnet-4-5], credentials: {env: ANTHROPIC_API_KEY}}\n")
+	if !opts.NoBAAProvider {
+		providers.WriteString("  - {name: azure-openai, cluster: azure_openai, format: openai, baa: true, models: [gpt-4o], azure: {deployment: " + AzureDeployment + ", api_version: \"" + AzureAPIVersion + "\"}, credentials: {env: AZURE_OPENAI_API_KEY}}\n")
+	}
 	if err := os.WriteFile(filepath.Join(opts.Dir, "providers.yaml"), []byte(providers.String()), 0o644); err != nil {
 		return err
 	}
@@ -305,6 +323,7 @@ func (st *Stack) startPhigate(ctx context.Context, opts Options) error {
 		"OPENAI_API_KEY="+KeyOpenAI,
 		"OPENAI_BAA_API_KEY="+KeyOpenAIBAA,
 		"ANTHROPIC_API_KEY="+KeyAnthropic,
+		"AZURE_OPENAI_API_KEY="+KeyAzure,
 		"PHIGATE_FINGERPRINT_KEY="+FingerprintKey,
 		"PHIGATE_CHECKPOINT_KEY="+st.checkpointKey,
 	)
@@ -437,7 +456,7 @@ func (st *Stack) Stop() {
 			<-p.exited
 		}
 	}
-	for _, s := range []*standin.Server{st.OpenAI, st.OpenAIBAA, st.Anthropic} {
+	for _, s := range []*standin.Server{st.OpenAI, st.OpenAIBAA, st.Anthropic, st.Azure} {
 		if s != nil {
 			s.Close()
 		}
