@@ -34,10 +34,10 @@ $(BIN): FORCE
 demo: setup
 	ENVOY=$(abspath $(ENVOY)) $(GO) run ./test/demo -phigate $(BIN) $(if $(CORPUS),-corpus $(CORPUS)) $(DEMO_FLAGS)
 
-## test: lint, then unit, policy and end-to-end tests (real Envoy), then every fuzz target briefly
+## test: lint, then unit, policy and end-to-end tests (real Envoy, real PostgreSQL), then every fuzz target briefly
 test: setup lint
 	$(GO) tool opa test rego/
-	ENVOY=$(abspath $(ENVOY)) PHIGATE_REQUIRE_ENVOY=1 $(GO) test -count=1 ./...
+	ENVOY=$(abspath $(ENVOY)) PHIGATE_REQUIRE_ENVOY=1 PHIGATE_REQUIRE_POSTGRES=1 $(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=3s
 
 ## fuzz: run every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time)

@@ -54,6 +54,7 @@ type FileLog struct {
 	signer          note.Signer
 	checkpointEvery uint64
 	checkpointsPath string
+	sealer          *Sealer
 }
 
 type appendRequest struct {
@@ -78,6 +79,9 @@ type FileOptions struct {
 	Signer note.Signer
 	// CheckpointEvery defaults to 1000 records.
 	CheckpointEvery uint64
+	// Sealer, when set, encrypts each record's sealed fields before its
+	// hash is computed (see Sealer.Seal).
+	Sealer *Sealer
 }
 
 // OpenFileWithOptions is OpenFile with checkpoints. It also rejects a log
@@ -112,6 +116,7 @@ func OpenFileWithOptions(path string, opts FileOptions) (*FileLog, error) {
 		signer:          opts.Signer,
 		checkpointEvery: opts.CheckpointEvery,
 		checkpointsPath: CheckpointsPath(path),
+		sealer:          opts.Sealer,
 	}
 	if err := l.resume(); err != nil {
 		f.Close()
@@ -159,6 +164,10 @@ func (l *FileLog) resume() error {
 	}
 
 	lines := bytes.Split(data[:end-1], []byte{'\n'})
+	lines, base, err := l.resumeAnchor(lines)
+	if err != nil || len(lines) == 0 {
+		return err
+	}
 	for _, line := range lines {
 		l.tree.append(line)
 	}
@@ -171,16 +180,16 @@ func (l *FileLog) resume() error {
 	if err != nil {
 		return err
 	}
-	if rec.Hash != want || rec.Seq != uint64(len(lines)) {
-		return fmt.Errorf("last record (seq %d, line %d) is damaged", rec.Seq, len(lines))
+	if rec.Hash != want || rec.Seq != base+uint64(len(lines)) {
+		return fmt.Errorf("last record (seq %d, want %d) is damaged", rec.Seq, base+uint64(len(lines)))
 	}
 	l.seq, l.prev = rec.Seq, rec.Hash
 	return nil
 }
 
 // Append chains rec to the log and returns once it is durable. It fills in
-// Version, Seq, Time, PrevHash and Hash. rec must not be modified until
-// Append returns.
+// Version, Seq, Time, PrevHash and Hash, and with a Sealer it moves the
+// sealed fields into Sealed. rec must not be modified until Append returns.
 func (l *FileLog) Append(ctx context.Context, rec *Record) error {
 	l.closeMu.Lock()
 	if l.closed {
@@ -252,6 +261,11 @@ func (l *FileLog) writeBatch(batch []appendRequest, buf *bytes.Buffer) error {
 		seq++
 		rec := req.rec
 		rec.Version, rec.Seq, rec.Time, rec.PrevHash = Version, seq, now, prev
+		if l.sealer != nil {
+			if err := l.sealer.Seal(rec); err != nil {
+				return fmt.Errorf("sealing record: %w", err)
+			}
+		}
 		hash, err := rec.computeHash()
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)

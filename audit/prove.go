@@ -47,6 +47,16 @@ func Prove(logPath, requestID string) ([]InclusionProof, error) {
 		return nil, fmt.Errorf("reading audit log: %w", err)
 	}
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	// A log whose earliest records were archived starts with an anchor;
+	// its records are leaves from index base on.
+	var anchor *Anchor
+	base := uint64(0)
+	if len(lines) > 0 && isAnchorLine(lines[0]) {
+		if anchor, err = parseAnchor(lines[0]); err != nil {
+			return nil, fmt.Errorf("audit log line 1: %w", err)
+		}
+		base, lines = anchor.Records, lines[1:]
+	}
 	leaves := make([][]byte, len(lines))
 	for i, line := range lines {
 		leaves[i] = rfc6962.DefaultHasher.HashLeaf(line)
@@ -56,24 +66,30 @@ func Prove(logPath, requestID string) ([]InclusionProof, error) {
 	for i, line := range lines {
 		var rec Record
 		if err := json.Unmarshal(line, &rec); err != nil {
-			return nil, fmt.Errorf("audit log line %d: %w", i+1, err)
+			return nil, fmt.Errorf("audit log record seq %d: %w", base+uint64(i)+1, err)
 		}
 		if rec.RequestID != requestID {
 			continue
 		}
-		cp, ok := latestCovering(cps, uint64(i))
+		index := base + uint64(i)
+		cp, ok := latestCovering(cps, index)
 		if !ok {
-			return nil, fmt.Errorf("record on line %d: %w", i+1, ErrNotCheckpointed)
+			return nil, fmt.Errorf("record seq %d: %w", index+1, ErrNotCheckpointed)
 		}
-		if cp.Size > uint64(len(leaves)) {
-			return nil, fmt.Errorf("checkpoint covers %d records but the log has %d: run phigate audit verify", cp.Size, len(leaves))
+		if cp.Size > base+uint64(len(leaves)) {
+			return nil, fmt.Errorf("checkpoint covers %d records but the log has %d: run phigate audit verify", cp.Size, base+uint64(len(leaves)))
 		}
-		path, err := inclusionPath(leaves[:cp.Size], uint64(i))
+		var path [][]byte
+		if anchor != nil {
+			path, err = anchor.inclusionPath(leaves[:cp.Size-base], index)
+		} else {
+			path, err = inclusionPath(leaves[:cp.Size], index)
+		}
 		if err != nil {
 			return nil, err
 		}
 		proofs = append(proofs, InclusionProof{
-			RequestID: requestID, Kind: rec.Kind, LeafIndex: uint64(i), TreeSize: cp.Size,
+			RequestID: requestID, Kind: rec.Kind, LeafIndex: index, TreeSize: cp.Size,
 			Leaf: string(line), Proof: path, Checkpoint: cp.Note,
 		})
 	}

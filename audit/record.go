@@ -32,6 +32,10 @@ const (
 // encoding: changing it changes every hash, so it needs a new Version.
 type Record struct {
 	Version int `json:"v"`
+	// Writer names the chain the record belongs to in a store that several
+	// processes write at once, each with its own chain (the PostgreSQL
+	// store). The file store leaves it empty.
+	Writer string `json:"writer,omitempty"`
 	// Seq numbers records from 1 without gaps.
 	Seq  uint64 `json:"seq"`
 	Kind string `json:"kind"`
@@ -79,8 +83,16 @@ type Record struct {
 	CacheWriteTokens int     `json:"cache_write_tokens,omitempty"`
 	FirstByteMS      float64 `json:"first_byte_ms,omitempty"`
 	DurationMS       float64 `json:"duration_ms,omitempty"`
+	// OutputPHITypes counts, by type, the PHI values masked in the model's
+	// output because the request did not contain them.
+	OutputPHITypes map[string]int `json:"output_phi_types,omitempty"`
 	// Error names what went wrong when the exchange did not complete.
 	Error string `json:"error,omitempty"`
+
+	// Sealed holds User, Reasons, Error, PHIFingerprints and
+	// FingerprintKey encrypted, when the store has a Sealer; those fields
+	// are then empty. See Sealer.
+	Sealed *Sealed `json:"sealed,omitempty"`
 
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash,omitempty"`

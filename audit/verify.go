@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +10,14 @@ import (
 
 // Damage describes the first record that breaks the log's chain.
 type Damage struct {
-	// Line is the 1-based line number of the damaged record.
-	Line   int
+	// Line is the 1-based line number of the damaged record. In a log
+	// whose earliest records were archived, line 1 is the anchor.
+	Line int
+	// Seq is the sequence number of the first bad record: the one that
+	// belongs on Line. For damage that only a checkpoint shows, it is the
+	// first record the checkpoint no longer vouches for.
+	Seq    uint64
+	Kind   DamageKind
 	Reason string
 }
 
@@ -29,6 +33,14 @@ type VerifyResult struct {
 	// of them had their signature verified.
 	Checkpoints       int
 	SignedCheckpoints int
+	// Archived is the number of records moved to an archive before the
+	// log's first record, as its anchor states. AnchorVerified reports
+	// whether a checkpoint covering them matched the anchor.
+	Archived       uint64
+	AnchorVerified bool
+	// ArchivedCheckpoints counts checkpoints that cover archived records
+	// only; the archive's own verification checks them.
+	ArchivedCheckpoints int
 }
 
 // VerifyOptions adds checkpoint checks to Verify.
@@ -82,89 +94,8 @@ func Verify(r io.Reader) (VerifyResult, error) {
 // checkpoints. Record damage is reported first, at its line. A checkpoint
 // whose root does not match points at the records since the previous good
 // checkpoint, because the chain alone no longer shows which one changed.
+// A log that starts with an anchor (see Archive) continues the tree and
+// chain of its archived records.
 func VerifyWithOptions(r io.Reader, opts VerifyOptions) (VerifyResult, error) {
-	var res VerifyResult
-	type expected struct {
-		size uint64
-		root []byte
-	}
-	var want []expected
-	for i, c := range opts.Checkpoints {
-		size, root, err := openCheckpoint(c, opts.Verifier)
-		if err != nil {
-			return res, &Damage{Line: int(c.Size), Reason: fmt.Sprintf("checkpoint %d (size %d): %v", i+1, c.Size, err)}
-		}
-		if len(want) > 0 && size < want[len(want)-1].size {
-			return res, &Damage{Line: int(size), Reason: fmt.Sprintf("checkpoint %d covers %d records, fewer than the one before it", i+1, size)}
-		}
-		want = append(want, expected{size, root})
-	}
-	t := newTree()
-	verified := uint64(0) // records covered by the last matching checkpoint
-	checkAt := func() *Damage {
-		for len(want) > 0 && want[0].size == t.size() {
-			if !bytes.Equal(want[0].root, t.root()) {
-				return &Damage{Line: int(verified) + 1, Reason: fmt.Sprintf("records %d to %d do not match the signed checkpoint for %d records: one of them was edited, inserted, removed or moved, and the chain was rewritten to hide it", verified+1, t.size(), t.size())}
-			}
-			verified = t.size()
-			res.Checkpoints++
-			if opts.Verifier != nil {
-				res.SignedCheckpoints++
-			}
-			want = want[1:]
-		}
-		return nil
-	}
-	if d := checkAt(); d != nil {
-		return res, d
-	}
-
-	sc := scanLines(r)
-	prev := ""
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := sc.Bytes()
-
-		var rec Record
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&rec); err != nil {
-			return res, &Damage{Line: line, Reason: fmt.Sprintf("record does not decode: %v", err)}
-		}
-		if rec.Version != Version {
-			return res, &Damage{Line: line, Reason: fmt.Sprintf("unsupported record version %d", rec.Version)}
-		}
-		if rec.Seq != uint64(line) {
-			return res, &Damage{Line: line, Reason: fmt.Sprintf("sequence number is %d, want %d: a record was deleted, inserted or moved", rec.Seq, line)}
-		}
-		if rec.PrevHash != prev {
-			return res, &Damage{Line: line, Reason: "prev_hash does not match the previous record's hash: a record before it was changed, deleted or moved"}
-		}
-		want, err := rec.computeHash()
-		if err != nil {
-			return res, &Damage{Line: line, Reason: fmt.Sprintf("record does not encode: %v", err)}
-		}
-		if rec.Hash != want {
-			return res, &Damage{Line: line, Reason: "hash does not match the record's content: the record was edited"}
-		}
-		canonical, err := rec.canonicalWithHash()
-		if err != nil || !bytes.Equal(canonical, raw) {
-			return res, &Damage{Line: line, Reason: "record is not in canonical encoding: the line was edited"}
-		}
-		prev = rec.Hash
-		res.Records++
-		res.LastHash = rec.Hash
-		t.append(raw)
-		if d := checkAt(); d != nil {
-			return res, d
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("reading audit log: %w", err)
-	}
-	if len(want) > 0 {
-		return res, &Damage{Line: res.Records + 1, Reason: fmt.Sprintf("the log ends after %d records but a checkpoint covers %d: records were cut off the end", res.Records, want[0].size)}
-	}
-	return res, nil
+	return verifyLog(r, opts)
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -75,6 +76,14 @@ type Verification struct {
 type Audit struct {
 	// File is the append-only JSONL log.
 	File string `yaml:"file"`
+	// Store is where records go: file (the log at File, the default) or
+	// postgres (see Postgres).
+	Store string `yaml:"store"`
+	// OnFailure is what happens to a request whose decision record cannot
+	// be stored: deny (the default) answers 503 and does not forward it;
+	// allow forwards it without a record, and logs and counts the loss.
+	OnFailure string   `yaml:"on_failure"`
+	Postgres  Postgres `yaml:"postgres"`
 	// FingerprintKey, when set, makes every decision record carry keyed
 	// fingerprints of the PHI values found, so that an auditor with the
 	// key can list the disclosures of one value.
@@ -84,6 +93,45 @@ type Audit struct {
 	// written beside it every CheckpointEvery records and at shutdown.
 	CheckpointKey   *SecretKey `yaml:"checkpoint_key"`
 	CheckpointEvery int        `yaml:"checkpoint_every"`
+	// EncryptionKeys, when set, make phigate encrypt each record's user,
+	// reasons, error and PHI fingerprints (AES-256-GCM) before hashing it.
+	// Each key is 32 bytes, as 64 hex digits or base64, from the
+	// environment or a file. EncryptionActiveKey names the key that
+	// encrypts new records, by default the first. The other keys only
+	// open older records, so a key is rotated by adding the new one first.
+	EncryptionKeys      []SecretKey `yaml:"encryption_keys"`
+	EncryptionActiveKey string      `yaml:"encryption_active_key"`
+}
+
+// Postgres configures the PostgreSQL audit store. Connection strings come
+// from environment variables, never from the file, because they may hold
+// passwords.
+type Postgres struct {
+	// DSNEnv names the environment variable holding the writer role's
+	// connection string (libpq keyword/value or URL form).
+	DSNEnv string `yaml:"dsn_env"`
+	// OwnerDSNEnv, when set, names the variable holding the schema
+	// owner's connection string: phigate then applies schema migrations at
+	// start and grants the writer role its privileges.
+	OwnerDSNEnv string `yaml:"owner_dsn_env"`
+	// WriterID names this process's hash chain; every replica needs its
+	// own. Empty means the host name, which is the pod name in Kubernetes.
+	WriterID string `yaml:"writer_id"`
+	// Spool is the local file for records the database does not take. It
+	// may hold the only copy of acknowledged records, so keep it on a
+	// volume that outlives the process.
+	Spool         string `yaml:"spool"`
+	SpoolMaxBytes int64  `yaml:"spool_max_bytes"`
+	// BatchSize bounds the records written by one COPY; BatchLinger is how
+	// long a batch waits for more records (0: write at once).
+	BatchSize   int           `yaml:"batch_size"`
+	BatchLinger time.Duration `yaml:"batch_linger"`
+	// WriteTimeout bounds each connection attempt and database write; a
+	// write that times out goes to the spool.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// CheckpointFile, when set, also receives every signed checkpoint,
+	// which are always stored in the database.
+	CheckpointFile string `yaml:"checkpoint_file"`
 }
 
 // SecretKey names a key by id and the source of its bytes: an
@@ -114,8 +162,19 @@ func Default() Config {
 		AdminAddress:  "127.0.0.1:9003",
 		Policy:        Policy{Bundle: "rego", PollInterval: 10 * time.Second},
 		ProvidersFile: "providers.yaml",
-		Audit:         Audit{File: "audit.jsonl"},
-		MaxBodyBytes:  4 << 20,
+		Audit: Audit{
+			File:      "audit.jsonl",
+			Store:     "file",
+			OnFailure: "deny",
+			Postgres: Postgres{
+				DSNEnv:        "PHIGATE_AUDIT_DSN",
+				Spool:         "audit-spool.jsonl",
+				SpoolMaxBytes: 1 << 30,
+				BatchSize:     512,
+				WriteTimeout:  5 * time.Second,
+			},
+		},
+		MaxBodyBytes: 4 << 20,
 		Headers: Headers{
 			Upstream: "x-phigate-upstream",
 			Provider: "x-phigate-provider",
@@ -143,7 +202,7 @@ func Load(path string) (Config, error) {
 	}
 
 	base := filepath.Dir(path)
-	paths := []*string{&cfg.ProvidersFile, &cfg.Audit.File}
+	paths := []*string{&cfg.ProvidersFile, &cfg.Audit.File, &cfg.Audit.Postgres.Spool, &cfg.Audit.Postgres.CheckpointFile}
 	for _, p := range []*string{&cfg.Policy.Bundle, &cfg.Policy.ShadowBundle} {
 		if !isURL(*p) {
 			paths = append(paths, p)
@@ -157,6 +216,9 @@ func Load(path string) (Config, error) {
 	}
 	if cfg.Audit.CheckpointKey != nil {
 		paths = append(paths, &cfg.Audit.CheckpointKey.File)
+	}
+	for i := range cfg.Audit.EncryptionKeys {
+		paths = append(paths, &cfg.Audit.EncryptionKeys[i].File)
 	}
 	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -205,8 +267,10 @@ func (c Config) Validate() error {
 	if c.Audit.CheckpointEvery < 0 {
 		errs = append(errs, fmt.Errorf("audit.checkpoint_every: must not be negative, got %d", c.Audit.CheckpointEvery))
 	}
+	errs = append(errs, c.Audit.validateStore()...)
 	errs = append(errs, c.Audit.CheckpointKey.validate("audit.checkpoint_key")...)
 	errs = append(errs, c.Audit.FingerprintKey.validate("audit.fingerprint_key")...)
+	errs = append(errs, c.Audit.validateEncryptionKeys()...)
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max_body_bytes: must be positive, got %d", c.MaxBodyBytes))
 	}
@@ -228,6 +292,53 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// writerIDPattern is what audit.postgres.writer_id may contain: a
+// Kubernetes pod name or a host name fits.
+var writerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// validateStore returns the problems of the store choice and, for the
+// postgres store, of its settings.
+func (a Audit) validateStore() []error {
+	var errs []error
+	switch a.Store {
+	case "file", "postgres":
+	default:
+		errs = append(errs, fmt.Errorf("audit.store: invalid store %q: want file or postgres", a.Store))
+	}
+	switch a.OnFailure {
+	case "deny", "allow":
+	default:
+		errs = append(errs, fmt.Errorf("audit.on_failure: invalid value %q: want deny or allow", a.OnFailure))
+	}
+	if a.Store != "postgres" {
+		return errs
+	}
+
+	p := a.Postgres
+	if p.DSNEnv == "" {
+		errs = append(errs, errors.New("audit.postgres.dsn_env: missing: name the environment variable that holds the connection string"))
+	}
+	if p.WriterID != "" && !writerIDPattern.MatchString(p.WriterID) {
+		errs = append(errs, fmt.Errorf("audit.postgres.writer_id: invalid id %q: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", p.WriterID))
+	}
+	if p.Spool == "" {
+		errs = append(errs, errors.New("audit.postgres.spool: missing"))
+	}
+	if p.SpoolMaxBytes <= 0 {
+		errs = append(errs, fmt.Errorf("audit.postgres.spool_max_bytes: must be positive, got %d", p.SpoolMaxBytes))
+	}
+	if p.BatchSize <= 0 {
+		errs = append(errs, fmt.Errorf("audit.postgres.batch_size: must be positive, got %d", p.BatchSize))
+	}
+	if p.BatchLinger < 0 {
+		errs = append(errs, fmt.Errorf("audit.postgres.batch_linger: must not be negative, got %s", p.BatchLinger))
+	}
+	if p.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("audit.postgres.write_timeout: must be positive, got %s", p.WriteTimeout))
+	}
+	return errs
+}
+
 type field struct{ name, value string }
 
 func isURL(s string) bool {
@@ -246,6 +357,24 @@ func validHeaderName(h string) bool {
 		}
 	}
 	return true
+}
+
+// validateEncryptionKeys returns the problems of the encryption keyring.
+func (a Audit) validateEncryptionKeys() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i := range a.EncryptionKeys {
+		k := &a.EncryptionKeys[i]
+		errs = append(errs, k.validate(fmt.Sprintf("audit.encryption_keys[%d]", i))...)
+		if k.ID != "" && seen[k.ID] {
+			errs = append(errs, fmt.Errorf("audit.encryption_keys[%d].id: %q is used twice", i, k.ID))
+		}
+		seen[k.ID] = true
+	}
+	if a.EncryptionActiveKey != "" && !seen[a.EncryptionActiveKey] {
+		errs = append(errs, fmt.Errorf("audit.encryption_active_key: %q is not the id of a key in audit.encryption_keys", a.EncryptionActiveKey))
+	}
+	return errs
 }
 
 // validate returns the problems of an optional key setting called name.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +28,15 @@ func TestLoadFullFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
+	wantAudit := Default().Audit
+	wantAudit.File = filepath.Join(filepath.Dir(dir), "var", "audit.jsonl")
+	wantAudit.Postgres.Spool = filepath.Join(dir, "audit-spool.jsonl")
 	want := Config{
 		GRPCAddress:   "0.0.0.0:19002",
 		AdminAddress:  "[::1]:19003",
 		Policy:        Policy{Bundle: "/srv/phigate/rego", PollInterval: 30 * time.Second},
 		ProvidersFile: filepath.Join(dir, "providers.yaml"),
-		Audit:         Audit{File: filepath.Join(filepath.Dir(dir), "var", "audit.jsonl")},
+		Audit:         wantAudit,
 		MaxBodyBytes:  1 << 20,
 		Headers: Headers{
 			Upstream: "x-test-upstream",
@@ -42,7 +46,7 @@ func TestLoadFullFile(t *testing.T) {
 		},
 		LogLevel: "debug",
 	}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load returned\n%+v\nwant\n%+v", cfg, want)
 	}
 }
@@ -216,6 +220,26 @@ func TestValidate(t *testing.T) {
 		{name: "header non-ASCII", modify: func(c *Config) { c.Headers.Purpose = "x-zweck-é" }, want: "headers.purpose: invalid header name"},
 		{name: "uppercase level", modify: func(c *Config) { c.LogLevel = "INFO" }, want: `log_level: invalid level "INFO"`},
 		{name: "address without host", modify: func(c *Config) { c.GRPCAddress = "9002" }, want: `grpc_address: invalid address "9002"`},
+		{name: "encryption keyring", modify: func(c *Config) {
+			c.Audit.EncryptionKeys = []SecretKey{{ID: "k2026", Env: "KEY_2026"}, {ID: "k2025", File: "/run/secrets/k2025"}}
+			c.Audit.EncryptionActiveKey = "k2026"
+		}},
+		{name: "encryption key twice", modify: func(c *Config) {
+			c.Audit.EncryptionKeys = []SecretKey{{ID: "k1", Env: "A"}, {ID: "k1", Env: "B"}}
+		}, want: `audit.encryption_keys[1].id: "k1" is used twice`},
+		{name: "encryption key without source", modify: func(c *Config) {
+			c.Audit.EncryptionKeys = []SecretKey{{ID: "k1"}}
+		}, want: "audit.encryption_keys[0]: set exactly one of env or file"},
+		{name: "encryption key without id", modify: func(c *Config) {
+			c.Audit.EncryptionKeys = []SecretKey{{Env: "A"}}
+		}, want: "audit.encryption_keys[0].id: missing"},
+		{name: "unknown active encryption key", modify: func(c *Config) {
+			c.Audit.EncryptionKeys = []SecretKey{{ID: "k1", Env: "A"}}
+			c.Audit.EncryptionActiveKey = "k2"
+		}, want: `audit.encryption_active_key: "k2" is not the id of a key`},
+		{name: "active encryption key without keys", modify: func(c *Config) {
+			c.Audit.EncryptionActiveKey = "k1"
+		}, want: `audit.encryption_active_key: "k1" is not the id of a key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,5 +315,98 @@ func TestValidatePolicyVerification(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestLoadEncryptionKeys(t *testing.T) {
+	dir := t.TempDir()
+	body := `audit:
+  file: audit.jsonl
+  encryption_keys:
+    - {id: k2026, file: keys/k2026}
+    - {id: k2025, env: PHIGATE_AUDIT_KEY_2025}
+  encryption_active_key: k2026
+`
+	path := filepath.Join(dir, "phigate.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []SecretKey{{ID: "k2026", File: filepath.Join(dir, "keys", "k2026")}, {ID: "k2025", Env: "PHIGATE_AUDIT_KEY_2025"}}
+	if !reflect.DeepEqual(cfg.Audit.EncryptionKeys, want) {
+		t.Errorf("EncryptionKeys = %+v, want %+v with the file path resolved", cfg.Audit.EncryptionKeys, want)
+	}
+	if cfg.Audit.EncryptionActiveKey != "k2026" {
+		t.Errorf("EncryptionActiveKey = %q, want k2026", cfg.Audit.EncryptionActiveKey)
+	}
+}
+
+func TestLoadPostgresStore(t *testing.T) {
+	path := fixture(t, "postgres.yaml")
+	dir := filepath.Dir(path)
+
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	want := Postgres{
+		DSNEnv:         "AUDIT_DSN",
+		OwnerDSNEnv:    "AUDIT_OWNER_DSN",
+		WriterID:       "phigate-0",
+		Spool:          filepath.Join(filepath.Dir(dir), "var", "audit-spool.jsonl"),
+		SpoolMaxBytes:  1 << 20,
+		BatchSize:      128,
+		BatchLinger:    2 * time.Millisecond,
+		WriteTimeout:   3 * time.Second,
+		CheckpointFile: filepath.Join(dir, "checkpoints.jsonl"),
+	}
+	if cfg.Audit.Postgres != want {
+		t.Errorf("Audit.Postgres = %+v, want %+v", cfg.Audit.Postgres, want)
+	}
+	if cfg.Audit.Store != "postgres" || cfg.Audit.OnFailure != "allow" {
+		t.Errorf("store %q, on_failure %q; want postgres and allow", cfg.Audit.Store, cfg.Audit.OnFailure)
+	}
+}
+
+func TestValidateAuditStore(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Audit)
+		want   string // empty when the config is valid
+	}{
+		{name: "file store defaults", modify: func(*Audit) {}},
+		{name: "postgres defaults", modify: func(a *Audit) { a.Store = "postgres" }},
+		{name: "postgres settings ignored for the file store", modify: func(a *Audit) { a.Postgres.BatchSize = 0 }},
+		{name: "unknown store", modify: func(a *Audit) { a.Store = "sqlite" }, want: `audit.store: invalid store "sqlite"`},
+		{name: "unknown on_failure", modify: func(a *Audit) { a.OnFailure = "ignore" }, want: `audit.on_failure: invalid value "ignore"`},
+		{name: "missing dsn_env", modify: func(a *Audit) { a.Store, a.Postgres.DSNEnv = "postgres", "" }, want: "audit.postgres.dsn_env: missing"},
+		{name: "writer id with slash", modify: func(a *Audit) { a.Store, a.Postgres.WriterID = "postgres", "pod/0" }, want: `audit.postgres.writer_id: invalid id "pod/0"`},
+		{name: "missing spool", modify: func(a *Audit) { a.Store, a.Postgres.Spool = "postgres", "" }, want: "audit.postgres.spool: missing"},
+		{name: "zero spool size", modify: func(a *Audit) { a.Store, a.Postgres.SpoolMaxBytes = "postgres", 0 }, want: "audit.postgres.spool_max_bytes: must be positive"},
+		{name: "zero batch", modify: func(a *Audit) { a.Store, a.Postgres.BatchSize = "postgres", 0 }, want: "audit.postgres.batch_size: must be positive"},
+		{name: "negative linger", modify: func(a *Audit) { a.Store, a.Postgres.BatchLinger = "postgres", -time.Millisecond }, want: "audit.postgres.batch_linger: must not be negative"},
+		{name: "zero write timeout", modify: func(a *Audit) { a.Store, a.Postgres.WriteTimeout = "postgres", 0 }, want: "audit.postgres.write_timeout: must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Default()
+			tt.modify(&cfg.Audit)
+			err := cfg.Validate()
+
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }

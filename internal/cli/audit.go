@@ -23,21 +23,31 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return runAuditKeygen(args[1:], stdout, stderr)
 		case "prove":
 			return runAuditProve(args[1:], stdout, stderr)
+		case "show":
+			return runAuditShow(args[1:], stdout, stderr)
+		case "archive":
+			return runAuditArchive(args[1:], stdout, stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError("missing or unknown audit command: want verify, find, prove or keygen")
+		return usageError("missing or unknown audit command: want verify, find, show, prove, archive or keygen")
 	}
 	fs := newFlagSet("audit verify", stderr)
 	publicKey := fs.String("public-key", "", "checkpoint public key (\"origin+hash+key\" from phigate audit keygen), or @FILE holding it; without it, checkpoint roots are checked but not their signatures")
+	pgFlags := addPostgresVerifyFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate audit verify [-public-key KEY|@FILE] FILE")
+		fmt.Fprintln(stderr, "Usage: phigate audit verify [-public-key KEY|@FILE] FILE|ARCHIVE_DIR")
 		fmt.Fprintln(stderr, "Checks every record's sequence number, link to the previous record and hash, and the signed checkpoints in FILE.checkpoints.")
-		fmt.Fprintln(stderr, "Exits 1 at the first damage found.")
+		fmt.Fprintln(stderr, "Given a directory made by phigate audit archive, also checks its manifest (needs -public-key).")
+		fmt.Fprintln(stderr, "Exits 1 at the first damage found, naming the record and the kind of damage.")
+		fmt.Fprintln(stderr, postgresVerifyUsage)
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if *pgFlags.enabled {
+		return runAuditVerifyPostgres(pgFlags, *publicKey, fs.NArg(), stdout)
 	}
 	if fs.NArg() != 1 {
 		return usageError("want exactly one audit log file, got %d arguments", fs.NArg())
@@ -45,32 +55,33 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 	var verifier note.Verifier
 	if *publicKey != "" {
-		key := *publicKey
-		if name, ok := strings.CutPrefix(key, "@"); ok {
-			data, err := os.ReadFile(name)
-			if err != nil {
-				return fmt.Errorf("reading public key: %w", err)
-			}
-			key = strings.TrimSpace(string(data))
-		}
-		v, err := note.NewVerifier(key)
+		v, err := parseVerifier(*publicKey)
 		if err != nil {
-			return fmt.Errorf("invalid public key: %w", err)
+			return err
 		}
 		verifier = v
 	}
 
 	path := fs.Arg(0)
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return verifyArchiveDir(path, verifier, stdout)
+	}
 	res, err := audit.VerifyFileWithCheckpoints(path, verifier)
 	var damage *audit.Damage
 	if errors.As(err, &damage) {
-		fmt.Fprintf(stdout, "FAIL %s: %d records verified, then line %d: %s\n", path, res.Records, damage.Line, damage.Reason)
+		fmt.Fprintf(stdout, "FAIL %s: %d records verified, then line %d (record %d, %s): %s\n", path, res.Records, damage.Line, damage.Seq, damage.Kind, damage.Reason)
 		return &exitError{code: exitFailure}
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "OK %s: %d records, chain intact, last hash %s\n", path, res.Records, res.LastHash)
+	switch {
+	case res.Archived > 0 && res.AnchorVerified:
+		fmt.Fprintf(stdout, "   records 1 to %d are archived; the anchor for them matches a checkpoint\n", res.Archived)
+	case res.Archived > 0:
+		fmt.Fprintf(stdout, "   records 1 to %d are archived; no checkpoint covers the anchor, so it is unchecked\n", res.Archived)
+	}
 	switch {
 	case res.Checkpoints == 0:
 		fmt.Fprintln(stdout, "   no checkpoints: records cut off the end would not be detected")
@@ -85,14 +96,23 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // runAuditKeygen prints a new checkpoint key pair.
 func runAuditKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit keygen", stderr)
-	origin := fs.String("origin", "", "name of the log in its checkpoints, such as phigate.example.org/audit (required)")
+	origin := fs.String("origin", "", "name of the log in its checkpoints, such as phigate.example.org/audit (required without -encryption)")
+	encryption := fs.Bool("encryption", false, "print a new random AES-256 key (base64) for audit.encryption_keys instead")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate audit keygen -origin NAME")
+		fmt.Fprintln(stderr, "Usage: phigate audit keygen -origin NAME | -encryption")
 		fmt.Fprintln(stderr, "Prints a new Ed25519 checkpoint key pair: the private key for audit.checkpoint_key, the public key for audit verify.")
+		fmt.Fprintln(stderr, "With -encryption, prints a new 32-byte encryption key for audit.encryption_keys.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *encryption {
+		if *origin != "" {
+			return usageError("-origin and -encryption exclude each other")
+		}
+		fmt.Fprintf(stdout, "encryption key (keep secret; put it in a secret for audit.encryption_keys):\n%s\n", audit.GenerateSealKey())
+		return nil
 	}
 	if *origin == "" {
 		return usageError("missing -origin NAME")
@@ -113,9 +133,11 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	phiType := fs.String("type", "", "PHI type of the value, such as SSN, MRN or NAME (required)")
 	keyID := fs.String("key-id", "", "id of the fingerprint key, as the records name it (required)")
 	keyEnv := fs.String("key-env", "PHIGATE_FINGERPRINT_KEY", "environment variable holding the fingerprint key")
+	configPath := fs.String("config", "", "phigate configuration whose audit.encryption_keys open encrypted records (required when the log has any)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate audit find -type TYPE -key-id ID FILE < value")
+		fmt.Fprintln(stderr, "Usage: phigate audit find -type TYPE -key-id ID [-config FILE] FILE < value")
 		fmt.Fprintln(stderr, "Lists the audit records that disclosed the PHI value read from standard input, by its keyed fingerprint.")
+		fmt.Fprintln(stderr, "Encrypted fingerprints are opened with the keys that -config names; without them, an encrypted record is an error.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -129,6 +151,10 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return fmt.Errorf("environment variable %s is empty or unset: it must hold the fingerprint key", *keyEnv)
 	}
 	fp, err := audit.NewFingerprinter(*keyID, []byte(key))
+	if err != nil {
+		return err
+	}
+	sealer, err := readerSealer(*configPath)
 	if err != nil {
 		return err
 	}
@@ -151,6 +177,9 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			break
 		} else if err != nil {
 			return fmt.Errorf("reading audit log: %w", err)
+		}
+		if err := openRecord(sealer, &rec); err != nil {
+			return err
 		}
 		if rec.FingerprintKey != *keyID || !slices.Contains(rec.PHIFingerprints, want) {
 			continue

@@ -23,12 +23,17 @@ Usage:
   phigate scan [flags] FILE... | -      find or mask PHI in files or standard input
   phigate policy eval -policy DIR|FILE.tar.gz -input FILE
                                         print the policy decision for one input document
-  phigate audit verify [-public-key K] FILE
+  phigate audit verify [-public-key K] FILE|ARCHIVE_DIR
                                         check the audit log's hash chain and signed checkpoints
-  phigate audit keygen -origin NAME     create a checkpoint signing key pair
+  phigate audit keygen -origin NAME | -encryption
+                                        create a checkpoint signing key pair or an encryption key
   phigate audit prove FILE REQUEST_ID   print inclusion proofs of a request's records
-  phigate audit find -type T -key-id K FILE < value
+  phigate audit find -type T -key-id K [-config FILE] FILE < value
                                         list the records that disclosed one PHI value
+  phigate audit show -config FILE [-request-id ID] FILE
+                                        print records with their encrypted fields opened
+  phigate audit archive -before DATE -out DIR -public-key K FILE
+                                        move records older than DATE to an archive
   phigate version                       print version information
 
 Run "phigate COMMAND -h" for the flags of a command.

@@ -78,7 +78,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 type service struct {
 	cfg       config.Config
 	logger    *slog.Logger
-	auditLog  *audit.FileLog
+	auditLog  auditStore
 	processor *processor.Server
 	policies  *policy.Manager
 	telemetry *telemetry.Metrics
@@ -153,7 +153,18 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 	} else {
 		logger.Warn("audit.checkpoint_key is not set; the audit log will have no signed checkpoints")
 	}
-	auditLog, err := audit.OpenFileWithOptions(cfg.Audit.File, auditOpts)
+	if len(cfg.Audit.EncryptionKeys) > 0 {
+		if auditOpts.Sealer, err = loadSealer(cfg.Audit); err != nil {
+			return nil, err
+		}
+		logger.Info("audit record fields are encrypted", "active_key", auditOpts.Sealer.ActiveKeyID(), "keys", len(cfg.Audit.EncryptionKeys))
+	} else {
+		logger.Warn("audit.encryption_keys is not set; user ids, reasons, errors and PHI fingerprints are stored unencrypted")
+	}
+	// Load the name and place lists now, so the first request does not
+	// wait for them.
+	phi.Preload()
+	auditLog, err := openAuditStore(ctx, cfg.Audit, auditOpts, tel)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +173,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		Policy:         policies,
 		Registry:       registry,
 		Keys:           keys,
-		Audit:          auditLog,
+		Audit:          auditAppender(cfg.Audit, auditLog, logger, tel),
 		Fingerprints:   fingerprints,
 		Meter:          tel.Meter("processor"),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -288,12 +299,12 @@ func (s *service) adminHandler() http.Handler {
 		case !s.ready.Load():
 			http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
 		case !s.auditLog.Healthy():
-			http.Error(w, "not ready: the audit log rejects writes", http.StatusServiceUnavailable)
+			http.Error(w, "not ready: the audit log rejects writes\n"+auditStatus(s.auditLog), http.StatusServiceUnavailable)
 		default:
 			// A failed policy reload keeps the last good policy serving,
 			// so phigate stays ready and reports the failure here.
 			st := s.policies.Status()
-			fmt.Fprintf(w, "ready\npolicy revision %s\n", st.Active.Revision)
+			fmt.Fprintf(w, "ready\npolicy revision %s\n%s", st.Active.Revision, auditStatus(s.auditLog))
 			if st.Active.LastError != "" {
 				fmt.Fprintf(w, "policy reload failing, serving the last good revision: %s\n", st.Active.LastError)
 			}
