@@ -76,12 +76,13 @@ type Verification struct {
 type Audit struct {
 	// File is the append-only JSONL log.
 	File string `yaml:"file"`
-	// Store is where records go: file (the log at File, the default) or
-	// postgres (see Postgres).
+	// Store selects the audit store: file (the log at File, the default)
+	// or postgres (see Postgres).
 	Store string `yaml:"store"`
-	// OnFailure is what happens to a request whose decision record cannot
-	// be stored: deny (the default) answers 503 and does not forward it;
-	// allow forwards it without a record, and logs and counts the loss.
+	// OnFailure sets the handling of a request whose decision record
+	// cannot be stored. With deny (the default) phigate returns 503 and does
+	// not forward it. With allow it forwards the request without a record,
+	// and logs and counts the loss.
 	OnFailure string   `yaml:"on_failure"`
 	Postgres  Postgres `yaml:"postgres"`
 	// FingerprintKey, when set, makes every decision record carry keyed
@@ -292,7 +293,7 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// writerIDPattern is what audit.postgres.writer_id may contain: a
+// writerIDPattern matches valid audit.postgres.writer_id values. A
 // Kubernetes pod name or a host name fits.
 var writerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 

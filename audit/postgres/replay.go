@@ -63,9 +63,10 @@ func (s *Store) resume(ctx context.Context, spooled [][]byte) error {
 }
 
 // resumeSpool checks the spooled lines and moves the chain's tail to the
-// last of them. Lines up to dbSeq are already in the database (a replay
-// committed them but the process stopped before emptying the spool); the
-// next replay compares them with the rows. The others continue the chain.
+// last of them. Lines up to dbSeq are already in the database, because a
+// replay committed them but the process stopped before emptying the
+// spool. The next replay compares them with the rows. The other lines
+// continue the chain.
 func (s *Store) resumeSpool(spooled [][]byte, dbSeq uint64) error {
 	var prevSeq uint64
 	var prevHash string
@@ -75,7 +76,7 @@ func (s *Store) resumeSpool(spooled [][]byte, dbSeq uint64) error {
 			return fmt.Errorf("audit spool %s line %d: %w", s.spool.path, i+1, err)
 		}
 		if rec.Writer != s.opts.WriterID {
-			return fmt.Errorf("audit spool %s holds records of writer %q, not %q: start phigate with audit.postgres.writer_id %q until its spool is replayed", s.spool.path, rec.Writer, s.opts.WriterID, rec.Writer)
+			return fmt.Errorf("audit spool %s contains records of writer %q, not %q: start phigate with audit.postgres.writer_id %q until its spool is replayed", s.spool.path, rec.Writer, s.opts.WriterID, rec.Writer)
 		}
 		switch {
 		case i == 0 && rec.Seq > dbSeq+1:

@@ -52,8 +52,8 @@ const (
 	replayChunk = 2000
 )
 
-// validWriterID is what a writer id may contain: a Kubernetes pod name or
-// a host name fits.
+// validWriterID matches the writer ids phigate accepts. A Kubernetes pod
+// name or a host name fits.
 var validWriterID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ValidWriterID reports whether id can name a writer: 1 to 128 letters,
@@ -279,12 +279,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // openConn connects, checks the schema version with the writer's own
-// connection and resumes the chain.
+// connection and resumes the chain. Only the connection attempt is bounded
+// by WriteTimeout: reading a long chain takes longer, and ctx bounds it.
 func (s *Store) openConn(ctx context.Context, spooled [][]byte) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout*4)
-	defer cancel()
-
-	conn, err := s.connect(ctx)
+	connectCtx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+	conn, err := s.connect(connectCtx)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("opening PostgreSQL audit store: %w", err)
 	}

@@ -214,8 +214,8 @@ func TestOpenRejectsInvalidOptions(t *testing.T) {
 }
 
 // TestTwoWriterProcesses runs two writer processes against one database at
-// once, each with its own chain, and a third that asks for a writer id in
-// use.
+// once, each with its own chain, and a third that requests a writer id
+// in use.
 func TestTwoWriterProcesses(t *testing.T) {
 	db := migrated(t)
 	const records, workers = 400, 8
@@ -361,8 +361,21 @@ func (a *appender) halt() {
 // TestSpoolReplayAfterRestart stops the server while records are appended,
 // keeps appending while it is down, starts it again and checks that every
 // acknowledged record reached the database exactly once, in one intact
-// chain.
+// chain. The server stops cleanly in one case and crashes in the other.
 func TestSpoolReplayAfterRestart(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(*pgtest.Server) error
+	}{
+		{name: "fast shutdown", stop: (*pgtest.Server).Stop},
+		{name: "crash", stop: (*pgtest.Server).Kill},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testSpoolReplayAfterRestart(t, tt.stop) })
+	}
+}
+
+func testSpoolReplayAfterRestart(t *testing.T, stop func(*pgtest.Server) error) {
 	db := migrated(t)
 	signer, verifier := checkpointKeys(t)
 	opts := storeOptions(t, db, "pod-a")
@@ -374,7 +387,7 @@ func TestSpoolReplayAfterRestart(t *testing.T) {
 	a := startAppenders(s, 8, time.Millisecond)
 	waitFor(t, time.Minute, "records written before the stop", func() bool { return s.Status().Written >= 200 })
 
-	if err := srv.Stop(); err != nil {
+	if err := stop(srv); err != nil {
 		t.Fatalf("stopping PostgreSQL: %v", err)
 	}
 	waitFor(t, time.Minute, "records spooled while the database is down", func() bool { return s.Status().Spooled >= 200 })
@@ -580,7 +593,7 @@ func TestOpenRejectsSpoolOfAnotherWriter(t *testing.T) {
 	other := opts
 	other.WriterID = "pod-b"
 	_, err := Open(context.Background(), other)
-	if err == nil || !strings.Contains(err.Error(), `holds records of writer "pod-a"`) {
+	if err == nil || !strings.Contains(err.Error(), `contains records of writer "pod-a"`) {
 		t.Errorf("Open with another writer's spool = %v, want an error naming writer pod-a", err)
 	}
 }

@@ -33,11 +33,11 @@ type WriterResult struct {
 }
 
 // Verify checks every writer's chain in the database, or only
-// opts.Writer's: each chain's lines, read in seq order, go through
-// audit.VerifyWithOptions with the writer's checkpoints, so a chain is
-// held to the same checks as a log file, and the damage reasons are the
-// same (edited, deleted, inserted or moved records, and records cut off
-// after a checkpoint). Verify also checks that each row's own columns
+// opts.Writer's. Each chain's lines, read in seq order, go through
+// audit.VerifyWithOptions with the writer's checkpoints. So a chain gets
+// the same checks as a log file, with the same damage kinds: edited,
+// deleted, inserted or moved records, and records cut off after a
+// checkpoint. Verify also checks that each row's own columns
 // (writer_id, seq, hash, prev_hash, recorded_at, request_id, kind,
 // provider, tenant) state what its record line states, because auditors
 // query those columns. It returns an error only when the database cannot

@@ -92,7 +92,7 @@ func (s *Store) hasBackgroundWork() bool {
 	return s.conn == nil || s.unsure != nil || (!s.spool.empty() && s.damage == nil)
 }
 
-// handleBatch makes a batch durable and answers its callers.
+// handleBatch makes a batch durable and sends each caller the result.
 //
 // With an empty spool the batch goes to the database; if that fails, it
 // goes to the spool. With records in the spool, the batch is spooled
@@ -116,7 +116,7 @@ func (s *Store) handleBatch(batch []appendRequest) {
 		case err == nil:
 			s.advance(links)
 			s.counts.written += uint64(len(links))
-			s.answer(batch, nil)
+			s.sendResult(batch, nil)
 			s.maybeCheckpoint()
 			return
 		case errors.Is(err, errNotWriting):
@@ -128,6 +128,7 @@ func (s *Store) handleBatch(batch []appendRequest) {
 	}
 
 	err = s.spool.append(lines(links))
+	wasFull := s.spoolFull
 	s.spoolFull = errors.Is(err, ErrSpoolFull)
 	if err != nil {
 		if unknown {
@@ -136,13 +137,17 @@ func (s *Store) handleBatch(batch []appendRequest) {
 			// the next sequence number is unknown.
 			s.unsure = links
 		}
-		s.logger.Error("audit spool rejected records; their requests are denied", "records", len(batch), "error", err)
+		// A full spool rejects every batch until the replay frees it;
+		// only the first rejection is logged, the rest are counted.
+		if !wasFull || !s.spoolFull {
+			s.logger.Error("audit spool rejected records; their requests are denied until the spool has room", "records", len(batch), "error", err)
+		}
 		s.reject(batch, fmt.Errorf("audit store: database unavailable and the spool failed: %w", err))
 		return
 	}
 	s.advance(links)
 	s.counts.spooled += uint64(len(links))
-	s.answer(batch, nil)
+	s.sendResult(batch, nil)
 }
 
 // link chains the batch's records after the current tail without changing
@@ -187,7 +192,7 @@ func lines(links []linked) [][]byte {
 	return out
 }
 
-func (s *Store) answer(batch []appendRequest, err error) {
+func (s *Store) sendResult(batch []appendRequest, err error) {
 	for _, req := range batch {
 		req.result <- err
 	}
@@ -195,7 +200,7 @@ func (s *Store) answer(batch []appendRequest, err error) {
 
 func (s *Store) reject(batch []appendRequest, err error) {
 	s.counts.rejected += uint64(len(batch))
-	s.answer(batch, err)
+	s.sendResult(batch, err)
 }
 
 // errNotWriting is returned by writeDirect when it did not try the
@@ -369,8 +374,8 @@ func (s *Store) dbTail(ctx context.Context) (uint64, string, error) {
 }
 
 // settle finds out whether a batch of unknown outcome was committed: the
-// database ends either before it (not committed; its callers were told it
-// failed) or after it, with exactly its lines (committed).
+// database ends either before it (not committed, and its callers got an
+// error) or after it, with exactly its lines (committed).
 func (s *Store) settle(ctx context.Context, tailSeq uint64) error {
 	links := s.unsure
 	switch tailSeq {
@@ -474,7 +479,7 @@ func (s *Store) shutdown() {
 		s.backgroundStep()
 	}
 	if !s.spool.empty() {
-		s.logger.Warn("audit spool still holds records at shutdown; they are replayed when phigate starts again with the same writer id", "spooled_bytes", s.spool.size, "path", s.spool.path)
+		s.logger.Warn("audit spool still contains records at shutdown; they are replayed when phigate starts again with the same writer id", "spooled_bytes", s.spool.size, "path", s.spool.path)
 	}
 	if s.spool.empty() && s.conn == nil && s.damage == nil && s.tree.Size() > s.checkpointed && s.opts.Signer != nil {
 		if err := s.reconnect(); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -94,7 +95,7 @@ func TestServeWithPostgresStore(t *testing.T) {
 	s.ready.Store(true)
 
 	for i := range 5 {
-		rec := &audit.Record{Kind: audit.KindDecision, RequestID: "req-pg-000" + string(rune('1'+i)), Tenant: "clinic-a", Provider: "openai", Action: "allow"}
+		rec := &audit.Record{Kind: audit.KindDecision, RequestID: fmt.Sprintf("req-pg-%04d", i+1), Tenant: "clinic-a", Provider: "openai", Action: "allow"}
 		if err := s.auditLog.Append(t.Context(), rec); err != nil {
 			t.Fatalf("Append: %v", err)
 		}

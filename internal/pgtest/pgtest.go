@@ -11,7 +11,7 @@
 // or, without it, as "nobody", and the directory is given to that user.
 //
 // The server is a direct child process with a parent-death signal, so it
-// stops even when the test binary is killed and never outlives the test.
+// stops when the test binary exits, even when it is killed.
 package pgtest
 
 import (
@@ -113,7 +113,7 @@ func findBinaries() (string, error) {
 	}
 	if dir := os.Getenv("PHIGATE_PG_BIN"); dir != "" {
 		if !has(dir) {
-			return "", fmt.Errorf("PHIGATE_PG_BIN=%s holds no initdb and postgres binaries: %w", dir, ErrNotInstalled)
+			return "", fmt.Errorf("PHIGATE_PG_BIN=%s contains no initdb and postgres binaries: %w", dir, ErrNotInstalled)
 		}
 		return dir, nil
 	}
@@ -156,7 +156,7 @@ func serverCredential() (*syscall.Credential, error) {
 		}
 		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
 	}
-	return nil, errors.New("running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as: PostgreSQL refuses to run as root")
+	return nil, errors.New("running as root, but no postgres or nobody user exists to run PostgreSQL as (PostgreSQL cannot run as root): create a postgres user")
 }
 
 func (s *Server) dataDir() string   { return filepath.Join(s.dir, "data") }
