@@ -9,7 +9,20 @@ import (
 
 // TestScanContextRules runs the cases of testdata/context_rules.txt.
 func TestScanContextRules(t *testing.T) {
-	f, err := os.Open("testdata/context_rules.txt")
+	runScanCases(t, readScanCases(t, "testdata/context_rules.txt"))
+}
+
+// TestScanNumberCues runs the cases of testdata/number_cues.txt.
+func TestScanNumberCues(t *testing.T) {
+	runScanCases(t, readScanCases(t, "testdata/number_cues.txt"))
+}
+
+// readScanCases reads a file of scan cases: one case a line, fields
+// separated by tabs: name, input, then the expected findings as TYPE=text,
+// or "-" for none. Lines starting with "#" are comments.
+func readScanCases(t *testing.T, path string) []scanCase {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +56,7 @@ func TestScanContextRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(cases) == 0 {
-		t.Fatal("testdata/context_rules.txt has no cases")
+		t.Fatalf("%s has no cases", path)
 	}
-	runScanCases(t, cases)
+	return cases
 }

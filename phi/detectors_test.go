@@ -296,9 +296,9 @@ func TestDetectorNames(t *testing.T) {
 }
 
 func TestNameStopWordsFitBuffer(t *testing.T) {
-	for word := range nameStopWords {
-		if len(word) > 16 || strings.ToLower(word) != word {
-			t.Errorf("stop word %q: want lowercase and at most 16 bytes", word)
+	for _, word := range nameStopWords.members {
+		if len(word) > 24 || strings.ToLower(word) != word {
+			t.Errorf("stop word %q: want lowercase and at most 24 bytes", word)
 		}
 		if !isNameStopWord(strings.ToUpper(word[:1]) + word[1:]) {
 			t.Errorf("isNameStopWord(%q) = false for a capitalized stop word", word)

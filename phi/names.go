@@ -327,10 +327,18 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 	word := text[i:w]
 	j := w
 	switch word {
-	case "Mr", "Mrs", "Ms", "Miss", "Mx":
+	case "Mr", "Mrs", "Ms", "Miss", "Mx", "MR", "MRS", "MS":
 		if j < len(text) && text[j] == '.' {
 			j++
 		}
+		conf, title = confNameTitle, true
+	case "mr", "mrs", "ms":
+		// Typed in lowercase a title needs its period, because "ms" is
+		// also multiple sclerosis and "mr" mitral regurgitation.
+		if j >= len(text) || text[j] != '.' {
+			return -1, 0, false
+		}
+		j++
 		conf, title = confNameTitle, true
 	case "Patient", "patient", "PATIENT", "Pt", "pt":
 		if j < len(text) && text[j] == '.' {
@@ -353,6 +361,10 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 		}
 		conf = confNameLabel
 	case "named":
+		// "named him Frank": the object pronoun is not the name.
+		if k := skipSpaces(text, j); k > j && (hasPrefixFold(text, k, "him ") || hasPrefixFold(text, k, "her ")) {
+			j = k + 3
+		}
 		conf = confNamePatient
 	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me":
 		if !speechCueFits(text, i, w) {
@@ -405,7 +417,12 @@ func speechCueFits(text string, i, w int) bool {
 		// A verb may be followed by any capitalized word ("said Metformin
 		// helps"), so the word must be a listed name or hold letters
 		// outside ASCII, which English drug and disease names do not.
-		return tok.entry().isName() || !isASCIIWord(tok.word)
+		if tok.entry().isName() || !isASCIIWord(tok.word) {
+			return true
+		}
+		// A word that closes the sentence after the verb is the speaker
+		// ("says Hartvigsson."), unless it is a common English word.
+		return text[i:w] != "called" && !tok.entry().common && sentenceEndAt(text, tok.end)
 	case "by":
 		prev := previousWord(text, i)
 		if len(prev) < 4 || !hasPrefixFold(prev, len(prev)-2, "ed") {
@@ -418,6 +435,21 @@ func speechCueFits(text string, i, w int) bool {
 		return equalFold(prev, "call") || equalFold(prev, "calls")
 	}
 	return true
+}
+
+// sentenceEndAt reports whether a sentence or a clause ends at i: the text
+// ends, or a period, "!", "?" or "," follows and then a space, a line
+// break, a quote or the end of the text.
+func sentenceEndAt(text string, i int) bool {
+	if i >= len(text) {
+		return true
+	}
+	switch text[i] {
+	case '.', '!', '?', ',':
+	default:
+		return false
+	}
+	return i+1 == len(text) || isSpace(text[i+1]) || text[i+1] == '"'
 }
 
 // isASCIIWord reports whether word has only ASCII bytes.
@@ -593,94 +625,63 @@ func isNameWord(word string) bool {
 }
 
 // isNameStopWord reports whether word, in any ASCII case, is in
-// nameStopWords. It lowercases into a fixed buffer so that the lookup does
-// not allocate. No stop word is longer than that buffer, which a test
-// checks.
-func isNameStopWord(word string) bool {
-	var buf [16]byte
-	if len(word) > len(buf) || len(word) == 0 || !isLetter(word[0]) {
-		return false
-	}
-	if nameStopLengths[lower(word[0])-'a']&(1<<len(word)) == 0 {
-		return false
-	}
-	for i := 0; i < len(word); i++ {
-		buf[i] = lower(word[i])
-	}
-	_, stop := nameStopWords[string(buf[:len(word)])]
-	return stop
-}
-
-// nameStopLengths filters lookups in nameStopWords the way wordSet does:
-// bit n of entry c is set when a stop word of length n starts with c.
-var nameStopLengths = func() (lengths [26]uint32) {
-	for w := range nameStopWords {
-		lengths[w[0]-'a'] |= 1 << len(w)
-	}
-	return lengths
-}()
+// nameStopWords.
+func isNameStopWord(word string) bool { return inWordSet(nameStopWords, word) }
 
 // nameStopWords are capitalized words that follow a name cue or precede an
 // initial without being a name: verbs and function words ("Patient is"),
 // clinical nouns ("Patient Portal", "Dr. Office"), and words that take a
 // letter ("Vitamin D.", "Hepatitis B.", "Type A.", "Part D.").
-var nameStopWords = func() map[string]struct{} {
-	words := []string{
-		// Function words and pronouns.
-		"a", "an", "and", "or", "but", "the", "of", "in", "on", "at", "to",
-		"for", "from", "by", "with", "without", "who", "whom", "whose",
-		"which", "that", "this", "these", "those", "he", "she", "they", "it",
-		"its", "his", "her", "their", "if", "as", "also", "again", "now",
-		"then", "today", "not", "no", "yes", "all", "any", "each", "per",
-		"my", "our", "your", "we", "you", "i", "me", "us", "when", "while",
-		"where", "what", "how", "why", "after", "before", "since", "during",
-		"until", "about", "into", "over", "under", "here", "there", "is",
-		// Verbs common after "Patient" or "Pt".
-		"was", "has", "had", "have", "is", "are", "were", "be", "been",
-		"being", "will", "would", "should", "can", "could", "may", "might",
-		"must", "does", "did", "do", "presents", "presented", "presenting",
-		"denies", "denied", "reports", "reported", "states", "stated",
-		"says", "said", "complains", "notes", "noted", "came", "comes",
-		"went", "returns", "returned", "arrived", "admitted", "discharged",
-		"seen", "tolerated", "tolerating", "underwent", "continues",
-		"continued", "remains", "agrees", "declined", "refused", "requests",
-		"requested", "experiencing", "appears", "feels", "felt", "took",
-		"takes", "taking", "started", "stopped", "began", "given",
-		"received", "needs", "wants", "got", "gets", "developed", "became",
-		"expired", "verbalized", "understands", "lives", "works", "uses",
-		"ambulates", "ambulating", "education", "instructed", "advised",
-		// Clinical and administrative nouns.
-		"office", "room", "clinic", "hospital", "center", "centre", "care",
-		"portal", "record", "records", "history", "status", "summary",
-		"note", "instructions", "plan", "consent", "visit", "information",
-		"info", "name", "number", "list", "id", "safety", "satisfaction",
-		"experience", "outcomes", "population", "group", "cohort",
-		"identification", "advocate", "assistance", "account", "access",
-		"data", "chart", "profile", "registry", "intake", "transport",
-		"left", "right", "bilateral", "male", "female", "man", "woman",
-		"boy", "girl", "child", "infant", "adult", "age", "aged", "years",
-		"year", "old", "unknown", "none", "other", "new", "same",
-		// Words that take a letter in clinical text.
-		"vitamin", "vitamins", "type", "hepatitis", "hep", "stage", "grade",
-		"class", "phase", "factor", "part", "option", "section", "appendix",
-		"table", "figure", "fig", "level", "zone", "category", "tier",
-		"schedule", "exhibit", "step", "lead", "strep", "streptococcus",
-		"influenza", "flu", "hemophilia", "haemophilia", "protein",
-		"complex", "cluster", "antigen", "troponin", "coenzyme", "coxsackie",
-		"immunoglobulin", "lipoprotein", "apolipoprotein", "medicare",
-		"panel", "arm", "site", "ward", "wing", "unit", "bed", "bay", "floor",
-		"building", "block", "pod", "team", "model", "version", "form",
-		"list", "criteria", "question", "item", "case", "subject",
-		"participant", "patient", "patients", "pt", "rh", "blood",
-		"channel", "wave", "segment", "point", "vector", "sample",
-		"specimen", "tube", "mode", "pattern", "plan", "kit", "lot",
-	}
-	m := make(map[string]struct{}, len(words))
-	for _, w := range words {
-		m[w] = struct{}{}
-	}
-	return m
-}()
+var nameStopWords = newWordSet(
+	// Function words and pronouns.
+	"a", "an", "and", "or", "but", "the", "of", "in", "on", "at", "to",
+	"for", "from", "by", "with", "without", "who", "whom", "whose",
+	"which", "that", "this", "these", "those", "he", "she", "they", "it",
+	"its", "his", "her", "their", "if", "as", "also", "again", "now",
+	"then", "today", "not", "no", "yes", "all", "any", "each", "per",
+	"my", "our", "your", "we", "you", "i", "me", "us", "when", "while",
+	"where", "what", "how", "why", "after", "before", "since", "during",
+	"until", "about", "into", "over", "under", "here", "there", "is",
+	// Verbs common after "Patient" or "Pt".
+	"was", "has", "had", "have", "is", "are", "were", "be", "been",
+	"being", "will", "would", "should", "can", "could", "may", "might",
+	"must", "does", "did", "do", "presents", "presented", "presenting",
+	"denies", "denied", "reports", "reported", "states", "stated",
+	"says", "said", "complains", "notes", "noted", "came", "comes",
+	"went", "returns", "returned", "arrived", "admitted", "discharged",
+	"seen", "tolerated", "tolerating", "underwent", "continues",
+	"continued", "remains", "agrees", "declined", "refused", "requests",
+	"requested", "experiencing", "appears", "feels", "felt", "took",
+	"takes", "taking", "started", "stopped", "began", "given",
+	"received", "needs", "wants", "got", "gets", "developed", "became",
+	"expired", "verbalized", "understands", "lives", "works", "uses",
+	"ambulates", "ambulating", "education", "instructed", "advised",
+	// Clinical and administrative nouns.
+	"office", "room", "clinic", "hospital", "center", "centre", "care",
+	"portal", "record", "records", "history", "status", "summary",
+	"note", "instructions", "plan", "consent", "visit", "information",
+	"info", "name", "number", "list", "id", "safety", "satisfaction",
+	"experience", "outcomes", "population", "group", "cohort",
+	"identification", "advocate", "assistance", "account", "access",
+	"data", "chart", "profile", "registry", "intake", "transport",
+	"left", "right", "bilateral", "male", "female", "man", "woman",
+	"boy", "girl", "child", "infant", "adult", "age", "aged", "years",
+	"year", "old", "unknown", "none", "other", "new", "same",
+	// Words that take a letter in clinical text.
+	"vitamin", "vitamins", "type", "hepatitis", "hep", "stage", "grade",
+	"class", "phase", "factor", "part", "option", "section", "appendix",
+	"table", "figure", "fig", "level", "zone", "category", "tier",
+	"schedule", "exhibit", "step", "lead", "strep", "streptococcus",
+	"influenza", "flu", "hemophilia", "haemophilia", "protein",
+	"complex", "cluster", "antigen", "troponin", "coenzyme", "coxsackie",
+	"immunoglobulin", "lipoprotein", "apolipoprotein", "medicare",
+	"panel", "arm", "site", "ward", "wing", "unit", "bed", "bay", "floor",
+	"building", "block", "pod", "team", "model", "version", "form",
+	"list", "criteria", "question", "item", "case", "subject",
+	"participant", "patient", "patients", "pt", "rh", "blood",
+	"channel", "wave", "segment", "point", "vector", "sample",
+	"specimen", "tube", "mode", "pattern", "plan", "kit", "lot",
+)
 
 // relativeCues are words for relatives and carers that often precede a
 // name ("his wife Mary", "daughter, Anna S."). After one of them only a
@@ -838,6 +839,13 @@ func singleNameEnd(text string, i int, tok nameToken, initial bool) int {
 	// before a verb is a person even when it opens a sentence:
 	// "Vsevolod is very reliable", "Zak shouted at".
 	if (e.firstRank > firstCensusNames || !isASCIIWord(tok.word)) && !e.isPlace() && verbAfter(text, end) {
+		return end
+	}
+	// A frequent given name that is also a surname or a town is a person
+	// before a verb that takes a person as its subject ("Scott is a very
+	// kind person"). A US city must rank below the given name, so that
+	// "Jackson is a city" stays a place.
+	if e.firstRank <= 1500 && (e.cityRank == 0 || e.cityRank > e.firstRank) && verbAfter(text, end) {
 		return end
 	}
 	if e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {

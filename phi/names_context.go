@@ -13,7 +13,9 @@ package phi
 //   - two words of which one has letters outside ASCII ("Rubija
 //     Liberšar", "Krisztián Szöllösy"), anywhere, because English clinical
 //     vocabulary is written in ASCII;
-//   - either shape with a bare initial between ("Szabina J Gelencsér").
+//   - either shape with a bare initial between ("Szabina J Gelencsér");
+//   - at the start of a sentence or a line, a pair with a listed surname
+//     before a verb, or a pair with a listed word that fills its line.
 //
 // No word may be a common English word, a country or a town that is not
 // also a listed name, so that "New Westminster" and "Costa Rica" stay
@@ -51,11 +53,40 @@ func unlistedPairEnd(text string, i int, first nameToken, initial bool) int {
 		if e2.isLast() && verbAfter(text, second.end) {
 			return second.end
 		}
+		// A pair with a listed word that fills the rest of its line is
+		// an addressee, a signature or a form value: "Philippe
+		// Guernon" above an address, "Directed By: Johannes Varvio".
+		if (e1.isFirst() || e2.isLast()) && lineEndAt(text, second.end) && !organizationWord(second.word) {
+			return second.end
+		}
 		return -1
 	case e2.isLast() || e1.isFirst():
 		return second.end
 	}
 	return -1
+}
+
+// organizationWords end the name of a company or an institution ("Rand
+// Corporation"), which the lists do not mark as English words because
+// they are neither names nor towns.
+var organizationWords = newWordSet(
+	"corporation", "corp", "incorporated", "inc", "llc", "ltd", "limited",
+	"company", "group", "partners", "associates", "holdings", "industries",
+	"solutions", "systems", "services", "technologies", "labs",
+	"consulting", "bank", "foundation", "institute", "university",
+	"college", "school", "pharmacy", "insurance", "agency", "trust",
+)
+
+// organizationWord reports whether word ends an organization's name or
+// a facility's.
+func organizationWord(word string) bool {
+	return inWordSet(organizationWords, word) || inWordSet(facilityWords, word)
+}
+
+// lineEndAt reports whether a line ends at i, before optional spaces.
+func lineEndAt(text string, i int) bool {
+	i = skipSpaces(text, i)
+	return i == len(text) || text[i] == '\n' || text[i] == '\r'
 }
 
 // bareInitialEnd returns the end of a middle initial at i, "J" or "J.",
@@ -78,15 +109,14 @@ func bareInitialEnd(text string, i int) int {
 // words starting at i ("Kónya, Becker and Vasquez", "Usamov and Bowers
 // were", "Gaetane, Hannah, Anthony and Andrew") and returns the extended
 // dst and the end of the list, or dst and -1. Every item must be a name
-// word that is not a common English word, an eponym, a country or a town
-// that is not also a listed name,
-// and at least half of the items must be listed names or hold letters
-// outside ASCII, so that "Norco, Xanax and Valium" is not a list of
-// people.
+// word that is not an eponym, a country, a town that is not also a listed
+// name, or a common English word other than a Census name. At least half
+// of the items must be listed names or hold letters outside ASCII, so
+// that "Norco, Xanax and Valium" is not a list of people.
 func nameListFindings(text string, i int, dst []Finding, detector string) ([]Finding, int) {
 	var items [8]nameToken
 	var starts [8]int
-	n, evidence := 0, 0
+	n, evidence, common, unlisted := 0, 0, 0, 0
 	pos := i
 	// Most capitalized words are not followed by a list separator, so
 	// that is checked before any lookup.
@@ -99,11 +129,18 @@ func nameListFindings(text string, i int, dst []Finding, detector string) ([]Fin
 			break
 		}
 		e := tok.entry()
-		if e.common || e.isPlace() && !e.isName() || inWordSet(countryNames, tok.word) || eponymAfter(text, tok.end) {
+		if e.common && !e.isCensusName() || e.isPlace() && !e.isName() || inWordSet(countryNames, tok.word) || eponymAfter(text, tok.end) {
 			return dst, -1
 		}
-		if e.isName() || !isASCIIWord(tok.word) {
+		listed := e.isName() || !isASCIIWord(tok.word)
+		if listed {
 			evidence++
+		}
+		switch {
+		case e.common:
+			common++
+		case !listed:
+			unlisted++
 		}
 		items[n], starts[n] = tok, pos
 		n++
@@ -113,7 +150,11 @@ func nameListFindings(text string, i int, dst []Finding, detector string) ([]Fin
 		}
 		pos = sep
 	}
-	if n < 2 || 2*evidence < n {
+	// Census names that are also English words ("Reed", "Park") count
+	// only beside listed names that are not ("Park and Mann"), and never
+	// beside an unlisted word: "Brown, Black and White" are colours and
+	// "Wisdom and Discipline" are virtues.
+	if n < 2 || 2*evidence < n || common > 0 && (unlisted > 0 || common == n) {
 		return dst, -1
 	}
 	// The last item must end the list: a word that continues after it
@@ -159,9 +200,13 @@ func listSeparatorEnd(text string, i int) int {
 // "Remember me, Mary?", "Matej's address", "Mette has". The name must be
 // a listed given name that is not a common word; a possessive must not
 // make an eponym ("Wilson's disease").
+//
+// A town that is also a given name counts when the lists rank it higher
+// as a given name than as a US city and it is a frequent given name
+// ("Mary", "Roy"): towns are not addressed or asked questions.
 func addressedNameEnd(text string, i int, tok nameToken) int {
 	e := tok.entry()
-	if !e.isFirst() || e.common || e.isPlace() {
+	if !e.isFirst() || e.common || e.isPlace() && !namePlaceFits(e) {
 		return -1
 	}
 	end := tok.end
@@ -177,10 +222,62 @@ func addressedNameEnd(text string, i int, tok nameToken) int {
 		return end
 	case (c == '?' || c == '!' || c == ',') && i >= 2 && text[i-1] == ' ' && text[i-2] == ',':
 		return end
-	case c == ':' && lineStart(text, i) && !isASCIIWord(tok.word):
+	case c == ':' && lineStart(text, i) && (!isASCIIWord(tok.word) || speakerLabel(text, end)):
 		return end
 	}
 	return -1
+}
+
+// namePlaceFits reports whether a given name that is also a town is
+// frequent enough as a given name to read as a person in a context that
+// fits only a person.
+func namePlaceFits(e lexEntry) bool {
+	return e.firstRank > 0 && e.firstRank <= 1000 && (e.cityRank == 0 || e.cityRank > e.firstRank)
+}
+
+// speakerLabel reports whether the colon at i ends the speaker label of a
+// line of dialogue: a quote follows it (Elizabeth:"I'm), or a capitalized
+// sentence follows and another line within speakerWindow bytes opens with
+// a capitalized word and a colon ("Ella: What a wife." above "Lisa: Remember me").
+// Headings of notes ("Plan: Continue") are not names, which the callers
+// check through the lists.
+func speakerLabel(text string, i int) bool {
+	j := skipSpaces(text, i+1)
+	if j < len(text) && (text[j] == '"' || hasPrefixFold(text, j, "\u201c")) {
+		return true
+	}
+	if j == i+1 || j >= len(text) || !isUpper(text[j]) {
+		return false
+	}
+	// Only the lines near the label are read, so that a long text with
+	// many labels costs time linear in its length.
+	from, to := max(i-speakerWindow, 0), min(i+speakerWindow, len(text))
+	for k := from; k < to; k++ {
+		if text[k] != '\n' {
+			continue
+		}
+		l := k + 1
+		if l >= len(text) || !isNameStart(text, l) {
+			continue
+		}
+		w := nameWordEnd(text, l)
+		if w < len(text) && text[w] == ':' && l != lineStartOf(text, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// speakerWindow is how many bytes before and after a speaker label
+// speakerLabel searches for another speaker line.
+const speakerWindow = 400
+
+// lineStartOf returns the start of the line holding position i.
+func lineStartOf(text string, i int) int {
+	for i > 0 && text[i-1] != '\n' {
+		i--
+	}
+	return i
 }
 
 // verbAfter reports whether a verb that takes a person as its subject

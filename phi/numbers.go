@@ -95,7 +95,12 @@ func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 //   - with a trunk prefix 0 and 9 to 12 digits in groups of at least two,
 //     "0161 496 0000", "079 2718 1155", "(0151) 496 0123", anywhere;
 //   - in any other grouping ("699 956 915", "28-64-66-98") only after a
-//     phone cue or before a label such as "office", "mobile" or "fax".
+//     phone cue or before a label such as "office", "mobile" or "fax",
+//     except three, two and four digits ("219-09-9999"), the grouping of
+//     an SSN, which needs a country code.
+//
+// A phone cue counts only when no SSN cue or identifier label stands
+// between it and the number, so the nearest cue decides the type.
 //
 // A number is typed FAX when "fax" is the nearest cue before it, or the
 // label after it.
@@ -151,7 +156,7 @@ func (d PhoneDetector) detectIndexed(text string, ix *textIndex, dst []Finding) 
 			}
 			continue
 		}
-		cue := cueBefore(text, i, cueWindow+10, phoneCues)
+		cue := phoneCueBefore(text, i)
 		var conf float64
 		switch {
 		case cue >= 0:
@@ -177,6 +182,33 @@ func (d PhoneDetector) detectIndexed(text string, ix *textIndex, dst []Finding) 
 
 func isPhoneSep(c byte) bool { return c == '-' || c == '.' || c == ' ' }
 
+// phoneCueBefore returns the index in phoneCues of the phone cue nearest
+// before the number at i, or -1. A cue counts only when no SSN cue or
+// identifier label stands between it and the number: in "call the tool
+// with ssn 219-09-9999" the number is an SSN.
+func phoneCueBefore(text string, i int) int {
+	cue, at := cueStartBefore(text, i, cueWindow+10, phoneCues)
+	if cue < 0 || identifierCueAfter(text, at, i) {
+		return -1
+	}
+	return cue
+}
+
+// ssnGrouping reports whether text[i:] is a number of three, two and four
+// digits joined by single separators, the grouping of an SSN. No national
+// numbering plan that intlPhone accepts without a country code writes a
+// nine-digit number this way, so it is read as a phone number only after
+// "+" or "00" and a country code.
+func ssnGrouping(text string, i int) bool {
+	if digitsAt(text, i) != 3 || i+11 > len(text) || !isPhoneSep(text[i+3]) {
+		return false
+	}
+	if digitsAt(text, i+4) != 2 || !isPhoneSep(text[i+6]) || digitsAt(text, i+7) != 4 {
+		return false
+	}
+	return digitEnd(text, i+11)
+}
+
 // splitPhoneEnd returns the end and type of a phone or fax number at i
 // whose digits are split into irregular groups ("5 5 5 1 2 3 4 5 6 7",
 // "55 51 23 45 67") after a phone cue, or end -1. Ten digits, or eleven
@@ -189,7 +221,7 @@ func splitPhoneEnd(text string, i int) (int, Type) {
 	if groups < 3 || (digits != 10 && (digits != 11 || text[i] != '1')) {
 		return -1, ""
 	}
-	cue := cueBefore(text, i, cueWindow+10, phoneCues)
+	cue := phoneCueBefore(text, i)
 	if cue < 0 {
 		return -1, ""
 	}
@@ -345,7 +377,7 @@ func extensionEnd(text string, i int) int {
 // -1. See PhoneDetector for the shapes it accepts.
 func intlPhone(text string, i int) (int, float64, Type) {
 	g, ok := readPhoneGroups(text, i)
-	if !ok || g.digits < 7 || g.digits > 15 {
+	if !ok || g.digits < 7 || g.digits > 15 || !g.international && ssnGrouping(text, i) {
 		return -1, 0, ""
 	}
 	end := g.end
@@ -355,7 +387,7 @@ func intlPhone(text string, i int) (int, float64, Type) {
 		return -1, 0, ""
 	}
 
-	cue := cueBefore(text, i, cueWindow+10, phoneCues)
+	cue := phoneCueBefore(text, i)
 	label := phoneLabelAfter(text, end)
 	typ := TypePhone
 	if label == "fax" || label == "" && cue == faxCue {

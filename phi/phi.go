@@ -121,12 +121,11 @@ func (s *Scanner) Scan(text string) []Finding {
 
 	scratch := scanScratchPool.Get().(*scanScratch)
 	scratch.index.build(scanned)
-	found := Resolve(s.detect(text, view, &scratch.index, scratch.findings[:0]))
+	found := scratch.resolve(s.detect(text, view, &scratch.index, scratch.findings[:0]))
 	var out []Finding
 	if len(found) > 0 {
 		out = slices.Clone(found)
 	}
-	scratch.findings = found[:0]
 	scanScratchPool.Put(scratch)
 	return out
 }
@@ -175,6 +174,31 @@ type indexedDetector interface {
 type scanScratch struct {
 	index    textIndex
 	findings []Finding
+	// keys and sorted are the memory of resolve's sort.
+	keys   []uint64
+	sorted []Finding
+}
+
+// resolve is Resolve reusing the scratch memory. It sorts by Start through
+// keys that pack each finding's Start and index, which costs less than
+// sorting the findings themselves. The result lies in a scratch buffer,
+// valid until the scratch is used again.
+func (sc *scanScratch) resolve(findings []Finding) []Finding {
+	findings = slices.DeleteFunc(findings, func(f Finding) bool { return f.End <= f.Start || f.Start < 0 })
+	sc.findings = findings[:0]
+	if len(findings) < 2 || len(findings) >= 1<<24 {
+		return Resolve(findings)
+	}
+	sc.keys = sc.keys[:0]
+	for k, f := range findings {
+		sc.keys = append(sc.keys, uint64(f.Start)<<24|uint64(k))
+	}
+	slices.Sort(sc.keys)
+	sc.sorted = sc.sorted[:0]
+	for _, key := range sc.keys {
+		sc.sorted = append(sc.sorted, findings[key&(1<<24-1)])
+	}
+	return resolveSorted(sc.sorted)
 }
 
 // scanScratchPool keeps scanScratch values between Scan calls. A pool may
@@ -199,7 +223,11 @@ func Resolve(findings []Finding) []Finding {
 		return findings
 	}
 	slices.SortFunc(findings, func(a, b Finding) int { return a.Start - b.Start })
+	return resolveSorted(findings)
+}
 
+// resolveSorted is Resolve for findings with valid spans sorted by Start.
+func resolveSorted(findings []Finding) []Finding {
 	out := findings[:0]
 	for start := 0; start < len(findings); {
 		end, maxEnd := start+1, findings[start].End

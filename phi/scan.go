@@ -130,6 +130,13 @@ func digitEnd(text string, i int) bool {
 // boundary after it. Only word starts in the window are compared, which keeps
 // the cost near one comparison per word.
 func cueBefore(text string, pos, window int, cues []string) int {
+	k, _ := cueStartBefore(text, pos, window, cues)
+	return k
+}
+
+// cueStartBefore is cueBefore that also returns where the cue starts, or
+// -1 with the index.
+func cueStartBefore(text string, pos, window int, cues []string) (int, int) {
 	from := max(pos-window, 0)
 	for i := pos - 1; i >= from; i-- {
 		if !isLetter(text[i]) || (i > 0 && isLetter(text[i-1])) {
@@ -144,10 +151,32 @@ func cueBefore(text string, pos, window int, cues []string) int {
 			if isLetter(cue[len(cue)-1]) && end < len(text) && isLetter(text[end]) {
 				continue
 			}
-			return k
+			return k, i
 		}
 	}
-	return -1
+	return -1, -1
+}
+
+// identifierCueAfter reports whether an SSN cue or an identifier label
+// ("mrn", "account") starts in text[from:pos]. A number takes the type of
+// its nearest cue, so a phone cue further back does not make the number
+// after such a label a phone number.
+func identifierCueAfter(text string, from, pos int) bool {
+	for i := pos - 1; i > from; i-- {
+		if !isLetter(text[i]) || (i > 0 && isLetter(text[i-1])) {
+			continue
+		}
+		for _, cue := range ssnCues {
+			end := i + len(cue)
+			if end <= pos && hasPrefixFold(text, i, cue) && !(isLetter(cue[len(cue)-1]) && end < len(text) && isLetter(text[end])) {
+				return true
+			}
+		}
+		if _, end := matchIDCue(text[:pos], i); end >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // wordEnd returns the end of the run of ASCII letters starting at i.
