@@ -10,17 +10,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
-// Engine evaluates one compiled bundle. It is immutable and safe for
-// concurrent use; a reload builds a new Engine.
+// Engine evaluates one compiled bundle. Its bundle never changes and it
+// is safe for concurrent use; a reload builds a new Engine.
 type Engine struct {
 	query    rego.PreparedEvalQuery
 	revision string
 	risk     RiskModel
 	source   string
+	registry registryCache
 }
 
 // Compile prepares the decision query over a bundle and checks that it
@@ -140,9 +144,36 @@ var ErrUndefined = errors.New("policy decision is undefined")
 
 // Decide evaluates the bundle for one input. It returns ErrUndefined when
 // the bundle yields no decision and a validation error when the decision
-// does not have the documented shape.
+// does not have the documented shape. It returns the context's error when
+// ctx is cancelled before the call, and stops evaluating when ctx is
+// cancelled during it.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	results, err := e.query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	if err := ctx.Err(); err != nil {
+		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
+	}
+
+	// By default OPA starts a goroutine per evaluation to watch ctx and
+	// fills a metrics registry that nothing reads. A context callback
+	// cancels the evaluation instead, and the no-op registry skips the
+	// metrics.
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+
+	caches := evalCachePool.Get().(*evalCaches)
+	defer func() {
+		caches.reset()
+		evalCachePool.Put(caches)
+	}()
+
+	results, err := e.query.Eval(ctx,
+		rego.EvalParsedInput(e.inputValue(in)),
+		rego.EvalExternalCancel(cancel),
+		rego.EvalMetrics(metrics.NoOp()),
+		rego.EvalGenerateJSON(keepValue),
+		rego.EvalVirtualCache(&caches.virtual),
+		rego.EvalBaseCache(&caches.base),
+	)
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
@@ -153,20 +184,24 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("policy returned %d decisions, want one", len(results))
 	}
 
-	raw, err := json.Marshal(results[0].Expressions[0].Value)
-	if err != nil {
-		return Decision{}, fmt.Errorf("encoding policy decision: %w", err)
+	value, ok := results[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return Decision{}, fmt.Errorf("invalid policy decision: result is %T, want an OPA value", results[0].Expressions[0].Value)
 	}
-	var d Decision
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	d, err := decodeDecision(value)
+	if err != nil {
 		return Decision{}, fmt.Errorf("invalid policy decision: %w", err)
 	}
 	if err := d.Validate(in.Providers); err != nil {
 		return Decision{}, err
 	}
 	return d, nil
+}
+
+// keepValue hands results over as OPA values, which decodeDecision reads
+// directly, instead of converting them to Go maps and slices.
+func keepValue(t *ast.Term, _ *rego.EvalContext) (any, error) {
+	return t.Value, nil
 }
 
 // Validate checks a decision against the contract (the rules of
@@ -185,9 +220,12 @@ func (d Decision) Validate(providers map[string]Provider) error {
 	if d.Action == ActionRedact {
 		if d.Redact == nil || len(d.Redact.Types) == 0 {
 			errs = append(errs, errors.New("redact decision lists no PHI types"))
-		} else if d.Redact.Operator != "mask" {
-			errs = append(errs, fmt.Errorf("redact decision has unsupported operator %q: want mask", d.Redact.Operator))
+		} else if d.Redact.Operator != OperatorMask && d.Redact.Operator != OperatorPseudonymize {
+			errs = append(errs, fmt.Errorf("redact decision has unsupported operator %q: want mask or pseudonymize", d.Redact.Operator))
 		}
+	}
+	if d.ResponseRedact != nil && len(d.ResponseRedact.Types) == 0 {
+		errs = append(errs, errors.New("response_redact lists no PHI types"))
 	}
 	if d.Status != 0 && (d.Status < 400 || d.Status > 599) {
 		errs = append(errs, fmt.Errorf("decision has invalid status %d: want 400 to 599", d.Status))

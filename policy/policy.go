@@ -108,6 +108,9 @@ type Decision struct {
 	// Model, when set, replaces the model the client asked for.
 	Model  string  `json:"model,omitempty"`
 	Redact *Redact `json:"redact,omitempty"`
+	// ResponseRedact, when set, masks PHI of its types in the model's
+	// output unless the request contained the same value.
+	ResponseRedact *ResponseRedact `json:"response_redact,omitempty"`
 	// Reasons explain the decision to the client (in deny responses) and to
 	// auditors. They must not contain PHI, and the policy never receives any.
 	Reasons []string `json:"reasons"`
@@ -124,4 +127,18 @@ type Decision struct {
 type Redact struct {
 	Types    []string `json:"types"`
 	Operator string   `json:"operator"`
+}
+
+// Redaction operators.
+const (
+	// OperatorMask replaces each value with its type: "[NAME]".
+	OperatorMask = "mask"
+	// OperatorPseudonymize replaces each distinct value with a numbered
+	// placeholder, "[NAME_1]", and restores the values in the response.
+	OperatorPseudonymize = "pseudonymize"
+)
+
+// ResponseRedact lists the PHI types masked in a model's output.
+type ResponseRedact struct {
+	Types []string `json:"types"`
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/phigate/phigate/phi"
 	"github.com/phigate/phigate/policy"
 	"github.com/phigate/phigate/provider"
+	"github.com/phigate/phigate/translate"
 )
 
 // Response headers phigate adds for the client.
@@ -54,8 +54,19 @@ type exchange struct {
 	decision policy.Decision
 	record   audit.Record
 
+	// Set when the request is forwarded: whether it was translated to
+	// another wire format, the pseudonyms its values were replaced with,
+	// and the filter that restores them and masks new PHI in the output.
+	translated bool
+	pseudo     *phi.Pseudonymizer
+	filter     *responseFilter
+
 	// Response facts.
 	target        provider.Provider
+	stream        *translate.Stream
+	streamClosed  bool
+	rewriteBody   bool
+	responseError string
 	status        int
 	responseBytes int
 	firstByte     time.Duration
@@ -192,6 +203,9 @@ func (ex *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ex
 // (and perhaps rewrites) the request, or an immediate error response.
 func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.ProcessingResponse, error) {
 	opts := ex.s.opts
+	if ex.api == llmapi.APIOpenAIEmbeddings && llmapi.HasTokenInput(body) {
+		return ex.deny(ctx, http.StatusBadRequest, "unscannable_input", "embeddings input given as token ids cannot be scanned for PHI; send the input as text", "embeddings input given as token ids"), nil
+	}
 	parsed := llmapi.ParseBody(body)
 
 	var health policy.HealthContext
@@ -288,34 +302,29 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 }
 
 // forward applies an allow or redact decision: it rewrites the body if
-// needed, makes the decision durable, then routes the request.
+// needed, translates it to the provider's wire format, makes the decision
+// durable, then routes the request.
 func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [][]phi.Finding) (*extprocv3.ProcessingResponse, error) {
 	opts := ex.s.opts
 	d := ex.decision
 	target, _ := opts.Registry.Lookup(d.Provider) // Decide checked that it exists.
 	ex.target = target
-
-	if target.Format != ex.api.Format() && ex.api != llmapi.APIUnknown {
-		// TODO: translate between the OpenAI and Anthropic wire formats;
-		// until then such a route is refused rather than sent malformed.
-		msg := fmt.Sprintf("policy routed the request to provider %s, which speaks %s, but the client sent %s; translation between formats is not supported", target.Name, target.Format, ex.api.Format())
-		return ex.deny(ctx, http.StatusBadGateway, "unsupported_route", msg, ""), nil
+	if resp := ex.checkRoute(ctx, target); resp != nil {
+		return resp, nil
 	}
 
-	replacements := map[int]string{}
-	if d.Action == policy.ActionRedact {
-		selected := func(t phi.Type) bool { return slices.Contains(d.Redact.Types, string(t)) }
-		for i, t := range parsed.Texts {
-			if masked := phi.Mask(t.Value, findings[i], selected); masked != t.Value {
-				replacements[i] = masked
-			}
-		}
-		ex.record.RedactedTypes = d.Redact.Types
-	}
+	replacements := ex.redact(parsed, findings)
 	newBody := parsed.Rewrite(replacements, d.Model)
 	if d.Model != "" {
 		ex.record.Model = d.Model
 	}
+	if ex.translated {
+		var resp *extprocv3.ProcessingResponse
+		if newBody, resp = ex.translateRequest(ctx, newBody); resp != nil {
+			return resp, nil
+		}
+	}
+	ex.prepareResponse(parsed, findings)
 
 	ex.record.Action = d.Action
 	ex.record.Reasons = d.Reasons
@@ -335,9 +344,13 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 		SetHeaders: []*corev3.HeaderValueOption{
 			setHeader(opts.UpstreamHeader, target.Cluster),
 			setHeader(HeaderRequestID, ex.id),
+			// Responses are read for token usage and may be rewritten, so
+			// they must arrive uncompressed.
+			setHeader("accept-encoding", "identity"),
 		},
 	}
 	ex.setCredentials(mutation, target)
+	ex.setRouteHeaders(mutation, target)
 	for name, value := range d.Headers {
 		if isProtectedHeader(name, opts.UpstreamHeader) {
 			ex.logger.Warn("policy header ignored: phigate owns it", "header", name)
@@ -347,7 +360,7 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 	}
 
 	common := &extprocv3.CommonResponse{HeaderMutation: mutation, ClearRouteCache: true}
-	if len(replacements) > 0 || d.Model != "" {
+	if len(replacements) > 0 || d.Model != "" || ex.translated {
 		// Envoy keeps the client's Content-Length in BUFFERED mode and
 		// rejects a body that does not match it, so set it anew.
 		mutation.SetHeaders = append(mutation.SetHeaders, setHeader("content-length", strconv.Itoa(len(newBody))))
@@ -358,20 +371,49 @@ func (ex *exchange) forward(ctx context.Context, parsed *llmapi.Body, findings [
 	}}, nil
 }
 
+// redact applies a redact decision to the texts of the body and returns
+// the replacement of each changed text, by index.
+func (ex *exchange) redact(parsed *llmapi.Body, findings [][]phi.Finding) map[int]string {
+	d := ex.decision
+	replacements := map[int]string{}
+	if d.Action != policy.ActionRedact {
+		return replacements
+	}
+	selected := func(t phi.Type) bool { return slices.Contains(d.Redact.Types, string(t)) }
+	if d.Redact.Operator == policy.OperatorPseudonymize {
+		// The Pseudonymizer sees every text first, so that it can choose
+		// placeholders that none of them contains.
+		values := make([]string, len(parsed.Texts))
+		for i, t := range parsed.Texts {
+			values[i] = t.Value
+		}
+		ex.pseudo = phi.NewPseudonymizer(values...)
+	}
+	for i, t := range parsed.Texts {
+		var out string
+		if ex.pseudo != nil {
+			out = ex.pseudo.Apply(t.Value, findings[i], selected)
+		} else {
+			out = phi.Mask(t.Value, findings[i], selected)
+		}
+		if out != t.Value {
+			replacements[i] = out
+		}
+	}
+	ex.record.RedactedTypes = d.Redact.Types
+	return replacements
+}
+
 // setCredentials replaces the client's vendor credentials with the chosen
-// provider's key, unless the provider passes the client's through.
+// provider's key, in the header the provider reads, unless the provider
+// passes the client's through.
 func (ex *exchange) setCredentials(m *extprocv3.HeaderMutation, p provider.Provider) {
 	if p.Credentials.Passthrough {
 		return
 	}
-	key := ex.s.opts.Keys[p.Name]
 	m.RemoveHeaders = append(m.RemoveHeaders, "authorization", "x-api-key", "api-key")
-	switch p.Format {
-	case provider.FormatAnthropic:
-		m.SetHeaders = append(m.SetHeaders, setHeader("x-api-key", key))
-	default:
-		m.SetHeaders = append(m.SetHeaders, setHeader("authorization", "Bearer "+key))
-	}
+	name, prefix := p.CredentialHeader()
+	m.SetHeaders = append(m.SetHeaders, setHeader(name, prefix+ex.s.opts.Keys[p.Name]))
 }
 
 func (ex *exchange) logDecision() {
@@ -444,54 +486,6 @@ func (ex *exchange) immediate(status int, code, message string) *extprocv3.Proce
 	}}
 }
 
-// responseHeaders adds the request id and decision for the client, and
-// switches event streams to STREAMED so each chunk reaches the client as
-// soon as it arrives.
-func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, error) {
-	ex.status, _ = strconv.Atoi(header(h, ":status"))
-	common := &extprocv3.CommonResponse{HeaderMutation: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
-		setHeader(HeaderRequestID, ex.id),
-		setHeader(HeaderDecision, ex.decision.Action),
-	}}}
-	resp := &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
-		ResponseHeaders: &extprocv3.HeadersResponse{Response: common},
-	}}
-	if strings.HasPrefix(header(h, "content-type"), "text/event-stream") {
-		ex.streamUsage = llmapi.NewStreamUsage(ex.target.Format)
-		resp.ModeOverride = &extprocfilterv3.ProcessingMode{
-			ResponseHeaderMode: extprocfilterv3.ProcessingMode_SEND,
-			ResponseBodyMode:   extprocfilterv3.ProcessingMode_STREAMED,
-		}
-	}
-	if h.EndOfStream {
-		ex.writeOutcome("")
-	}
-	return resp, nil
-}
-
-func (ex *exchange) responseBody(b *extprocv3.HttpBody) (*extprocv3.ProcessingResponse, error) {
-	if ex.responseBytes == 0 && len(b.Body) > 0 {
-		ex.firstByte = time.Since(ex.start)
-	}
-	ex.responseBytes += len(b.Body)
-	switch {
-	case ex.streamUsage != nil:
-		ex.streamUsage.Feed(b.Body)
-		if b.EndOfStream {
-			ex.usage, _ = ex.streamUsage.Usage()
-		}
-	case b.EndOfStream:
-		// Buffered mode: this message holds the whole body.
-		ex.usage, _ = llmapi.UsageFromBody(b.Body)
-	}
-	if b.EndOfStream {
-		ex.writeOutcome("")
-	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{
-		ResponseBody: &extprocv3.BodyResponse{Response: &extprocv3.CommonResponse{}},
-	}}, nil
-}
-
 // fail notes that the exchange broke off; finish records it.
 func (ex *exchange) fail(reason string) {
 	if ex.decided && !ex.outcomeDone {
@@ -527,6 +521,9 @@ func (ex *exchange) writeOutcome(errText string) {
 		FirstByteMS:      float64(ex.firstByte.Microseconds()) / 1000,
 		DurationMS:       float64(time.Since(ex.start).Microseconds()) / 1000,
 		Error:            errText,
+	}
+	if ex.filter != nil && len(ex.filter.masked) > 0 {
+		rec.OutputPHITypes = ex.filter.masked
 	}
 	ex.s.background.Add(1)
 	go func() {

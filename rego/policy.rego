@@ -38,10 +38,8 @@ purpose := p if {
 } else := object.get(effective_settings, "default_purpose", "")
 
 # Each known purpose has a template; any other purpose gets "strict".
-templates := {"treatment", "payment", "operations", "research", "marketing"}
-
 template := purpose if {
-	purpose in templates
+	purpose in {"treatment", "payment", "operations", "research", "marketing"}
 } else := "strict"
 
 template_settings := object.get(object.get(effective_settings, "templates", {}), template, {})
@@ -70,21 +68,32 @@ in_region(p) if {
 	allowed_regions[r]
 }
 
-# Providers that could take the request instead of the requested one: same
-# wire format, in region. BAA-covered ones with zero data retention come
-# first, then other BAA-covered ones, each group sorted by name.
-baa_alternatives := array.concat(
-	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; in_region(p); p.zero_data_retention]),
-	sort([name | some name, p in input.providers; p.baa; p.format == requested.format; in_region(p); not p.zero_data_retention]),
-)
+requested_in_region if in_region(requested)
 
-region_alternatives := sort([name | some name, p in input.providers; p.format == requested.format; in_region(p)])
+# baa_alternative is the provider that takes PHI instead of the requested
+# one: BAA-covered, same wire format, in region. Zero data retention wins,
+# then the name that sorts first.
+baa_alternative := min(zero_retention) if {
+	zero_retention := {name | some name, p in input.providers; p.baa; p.zero_data_retention; p.format == requested.format; in_region(p)}
+	count(zero_retention) > 0
+} else := min({name | some name, p in input.providers; p.baa; not p.zero_data_retention; p.format == requested.format; in_region(p)})
+
+# region_alternative takes a request without PHI whose provider is out of
+# region: same wire format, in region, the name that sorts first.
+region_alternative := min({name | some name, p in input.providers; p.format == requested.format; in_region(p)})
 
 # Types masked even on the way to a BAA-covered provider, because the
 # template's purpose does not need them (HIPAA's minimum necessary rule).
-unneeded_types := {t | some t in object.get(template_settings, "redact_types", [])}
+unneeded_types := object.get(template_settings, "redact_types", [])
 
-minimum_necessary_types := sort([t | some t in found_types; unneeded_types[t]])
+# found_types is sorted, so this is too.
+minimum_necessary_types := [t | some t in found_types; t in unneeded_types]
+
+# redact_operator is how values are removed on the way to a provider:
+# "mask" replaces each with its type, "pseudonymize" with a numbered
+# placeholder that phigate puts back into the response. The template's
+# setting wins over the tenant's and bundle's. Research always masks.
+redact_operator := object.get(template_settings, "redact_operator", object.get(effective_settings, "redact_operator", "mask"))
 
 # forward routes the request to provider name, masking the types the
 # template does not need.
@@ -94,13 +103,17 @@ forward(name, reason) := d if {
 } else := {
 	"action": "redact",
 	"provider": name,
-	"redact": {"types": minimum_necessary_types, "operator": "mask"},
+	"redact": {"types": minimum_necessary_types, "operator": redact_operator},
 	"reasons": [reason, sprintf("%s: masked %s, which the purpose does not need", [template, concat(", ", minimum_necessary_types)])],
 	"template": template,
 }
 
 deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason], "template": template}
 
+# The decision chain. A rule applies only when none above it does, so the
+# order is the policy, and README.md lists it. Requests without PHI and
+# with PHI take separate chains, which saves testing for PHI at every
+# step.
 decision := d if {
 	not requested
 	d := deny(400, sprintf("unknown provider %q", [input.request.requested_provider]))
@@ -108,25 +121,24 @@ decision := d if {
 	not input.request.body_valid
 	input.request.api != "unknown"
 	d := deny(400, "request body is not valid JSON")
-} else := d if {
+} else := clean_decision if {
+	not has_phi
+} else := phi_decision if {
 	has_phi
+}
+
+clean_decision := forward(input.request.requested_provider, "no PHI found") if {
+	requested_in_region
+} else := d if {
+	name := region_alternative
+	d := forward(name, sprintf("%s is outside the regions allowed for this tenant; rerouted to %s", [input.request.requested_provider, name]))
+} else := deny(403, sprintf("no %s provider is in the regions allowed for this tenant", [requested.format]))
+
+phi_decision := deny(403, "PHI may not be used for marketing without the patient's written authorization") if {
 	template == "marketing"
-	d := deny(403, "PHI may not be used for marketing without the patient's written authorization")
-} else := d if {
-	not in_region(requested)
-	not has_phi
-	count(region_alternatives) > 0
-	d := forward(region_alternatives[0], sprintf("%s is outside the regions allowed for this tenant; rerouted to %s", [input.request.requested_provider, region_alternatives[0]]))
-} else := d if {
-	not in_region(requested)
-	not has_phi
-	d := deny(403, sprintf("no %s provider is in the regions allowed for this tenant", [requested.format]))
-} else := d if {
-	not has_phi
-	d := forward(input.request.requested_provider, "no PHI found")
 } else := d if {
 	template == "research"
-	in_region(requested)
+	requested_in_region
 	d := {
 		"action": "redact",
 		"provider": input.request.requested_provider,
@@ -136,24 +148,22 @@ decision := d if {
 	}
 } else := d if {
 	requested.baa
-	in_region(requested)
+	requested_in_region
 	d := forward(input.request.requested_provider, "PHI found; the requested provider has a BAA")
 } else := d if {
-	count(baa_alternatives) > 0
-	d := forward(baa_alternatives[0], sprintf("PHI found; rerouted from %s to %s, which has a BAA and is in region", [input.request.requested_provider, baa_alternatives[0]]))
+	name := baa_alternative
+	d := forward(name, sprintf("PHI found; rerouted from %s to %s, which has a BAA and is in region", [input.request.requested_provider, name]))
 } else := d if {
 	template == "strict"
 	d := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed; purposes other than treatment, payment, operations and research get the strict template", [concat(", ", found_types), requested.format]))
 } else := d if {
 	no_baa_action == "redact"
-	in_region(requested)
+	requested_in_region
 	d := {
 		"action": "redact",
 		"provider": input.request.requested_provider,
-		"redact": {"types": found_types, "operator": "mask"},
+		"redact": {"types": found_types, "operator": redact_operator},
 		"reasons": [sprintf("PHI found and no BAA-covered %s provider is allowed; masked %s", [requested.format, concat(", ", found_types)])],
 		"template": template,
 	}
-} else := d if {
-	d := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed", [concat(", ", found_types), requested.format]))
-}
+} else := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed", [concat(", ", found_types), requested.format]))

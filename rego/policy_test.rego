@@ -47,6 +47,21 @@ test_phi_without_baa_alternative_is_redacted if {
 	d.action == "redact"
 	d.provider == "openai"
 	d.redact.types == ["NAME", "SSN"]
+	d.redact.operator == "pseudonymize"
+}
+
+test_redact_operator_setting_masks if {
+	reg := object.remove(registry, ["openai-baa"])
+	doc := request_to("openai", {"SSN": 1}, reg)
+	d := phigate.decision with input as doc with data.phigate.settings.redact_operator as "mask"
+	d.action == "redact"
+	d.redact.operator == "mask"
+}
+
+test_research_masks_whatever_the_operator_setting if {
+	doc := object.union(request("openai-baa", {"NAME": 1}), {"request": {"purpose": "research"}})
+	d := phigate.decision with input as doc with data.phigate.settings.redact_operator as "pseudonymize"
+	d.action == "redact"
 	d.redact.operator == "mask"
 }
 

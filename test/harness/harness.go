@@ -63,11 +63,22 @@ type Options struct {
 	// (data.phigate.settings) in a copy of the bundle, such as
 	// "redact_operator".
 	Settings map[string]any
+	// Postgres, when set, makes phigate write its audit log to
+	// PostgreSQL instead of the file at Stack.AuditPath.
+	Postgres *Postgres
 	// CopyPolicy gives phigate its own copy of the bundle, in
 	// Stack.PolicyDir, so a test can change it while phigate runs.
 	CopyPolicy bool
 	// JWT, when set, puts Envoy's jwt_authn filter in front of phigate.
 	JWT *envoy.JWT
+}
+
+// Postgres names the database of the PostgreSQL audit store. phigate
+// migrates it as the owner role and writes as the writer role.
+type Postgres struct {
+	OwnerDSN, WriterDSN string
+	// WriterID names phigate's chain.
+	WriterID string
 }
 
 // Stack is a running request path.
@@ -265,13 +276,29 @@ policy:
 providers_file: providers.yaml
 audit:
   file: audit.jsonl
-  fingerprint_key: {id: test-1, env: PHIGATE_FINGERPRINT_KEY}
+%s  fingerprint_key: {id: test-1, env: PHIGATE_FINGERPRINT_KEY}
   checkpoint_key: {id: test-checkpoints, env: PHIGATE_CHECKPOINT_KEY}
   checkpoint_every: 10
 max_body_bytes: 1048576
 log_level: info
-`, grpcPort, adminPort, policyDir)
+`, grpcPort, adminPort, policyDir, postgresConfig(opts.Postgres))
 	return os.WriteFile(filepath.Join(opts.Dir, "phigate.yaml"), []byte(cfg), 0o644)
+}
+
+// postgresConfig returns the audit settings of the PostgreSQL store, or
+// nothing for the file store.
+func postgresConfig(pg *Postgres) string {
+	if pg == nil {
+		return ""
+	}
+	return fmt.Sprintf(`  store: postgres
+  postgres:
+    dsn_env: PHIGATE_AUDIT_DSN
+    owner_dsn_env: PHIGATE_AUDIT_OWNER_DSN
+    writer_id: %s
+    spool: audit-spool.jsonl
+    write_timeout: 1s
+`, pg.WriterID)
 }
 
 // policyBundle returns the bundle directory to load: the repository's, or
@@ -327,6 +354,9 @@ func (st *Stack) startPhigate(ctx context.Context, opts Options) error {
 		"PHIGATE_FINGERPRINT_KEY="+FingerprintKey,
 		"PHIGATE_CHECKPOINT_KEY="+st.checkpointKey,
 	)
+	if pg := opts.Postgres; pg != nil {
+		cmd.Env = append(cmd.Env, "PHIGATE_AUDIT_DSN="+pg.WriterDSN, "PHIGATE_AUDIT_OWNER_DSN="+pg.OwnerDSN)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := startProcess(cmd)
 	logFile.Close()

@@ -28,7 +28,9 @@
 // path. When the conversation ends with tool results (OpenAI "tool"
 // messages, Anthropic tool_result blocks, Responses function_call_output
 // items), the reply echoes the result texts instead. Streams split the text
-// into deltas of three words each.
+// into deltas of three words each. When the last user text contains
+// SampleRecordTrigger, the reply ends with SampleRecord, synthetic PHI that
+// the request did not carry.
 //
 // # Tool calls
 //

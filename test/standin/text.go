@@ -64,10 +64,22 @@ func lastUserText(messages []message) string {
 	return ""
 }
 
+// SampleRecordTrigger, in the last user text, makes the reply end with
+// SampleRecord, PHI that the request did not contain, so tests can check
+// what happens to PHI a model makes up.
+const SampleRecordTrigger = "include the sample record"
+
+// SampleRecord is the synthetic PHI a reply adds on SampleRecordTrigger.
+const SampleRecord = " Sample record: member SSN 219-09-9999, call back on (555) 010-7788."
+
 // replyText is the deterministic reply of a stand-in named name to a
 // conversation whose last user text is userText.
 func replyText(name, userText string) string {
-	return name + " stand-in reply: " + userText
+	text := name + " stand-in reply: " + userText
+	if strings.Contains(strings.ToLower(userText), SampleRecordTrigger) {
+		text += SampleRecord
+	}
+	return text
 }
 
 // estimateTokens returns ceil(bytes/4), a rough estimate of the token count

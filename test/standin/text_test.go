@@ -82,3 +82,19 @@ func TestEstimateTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestReplyTextSampleRecord(t *testing.T) {
+	tests := []struct {
+		name, user, want string
+	}{
+		{"plain echo", "hello", "openai stand-in reply: hello"},
+		{"trigger", "Please Include the sample record.", "openai stand-in reply: Please Include the sample record." + SampleRecord},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := replyText("openai", tt.user); got != tt.want {
+				t.Errorf("replyText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
