@@ -81,6 +81,7 @@ func providersTerm(providers map[string]Provider) *ast.Term {
 			item("default", ast.InternedTerm(p.Default)),
 			item("regions", stringsTerm(p.Regions)),
 			item("models", stringsTerm(p.Models)),
+			item("apis", stringsTerm(p.APIs)),
 		)
 	})
 }
@@ -100,10 +101,11 @@ var sharedStrings = func() map[string]*ast.Term {
 		"total", "types", "max_confidence", "fields",
 		"present", "icd10_codes", "cpt_codes", "medications", "diagnoses",
 		"score", "parts", "identifiers", "volume", "health_context", "destination",
-		"name", "cluster", "baa", "zero_data_retention", "default", "regions", "models",
+		"name", "cluster", "baa", "zero_data_retention", "default", "regions", "models", "apis",
 		"NAME", "DATE", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "ADDRESS", "ZIP", "URL", "IP_ADDRESS",
 		"LOCATION", "HEALTH_PLAN_ID", "ACCOUNT", "LICENSE", "NPI", "OTHER_ID",
 		"", "POST", "openai", "anthropic", "unknown", "openai.chat_completions", "anthropic.messages",
+		"openai.responses", "openai.embeddings", "anthropic.count_tokens",
 		"/v1/chat/completions", "/v1/messages", "treatment", "payment", "operations", "research",
 	} {
 		terms[s] = ast.StringTerm(s)

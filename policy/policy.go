@@ -97,6 +97,10 @@ type Provider struct {
 	Default           bool     `json:"default"`
 	Regions           []string `json:"regions"`
 	Models            []string `json:"models"`
+	// APIs lists the client APIs the provider serves, such as
+	// "openai.chat_completions"; chat APIs of the other format are served
+	// by translation.
+	APIs []string `json:"apis"`
 }
 
 // Decision is the policy's result for one request.

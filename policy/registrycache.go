@@ -41,7 +41,7 @@ func sameRegistry(a, b map[string]Provider) bool {
 	return maps.EqualFunc(a, b, func(x, y Provider) bool {
 		return x.Name == y.Name && x.Cluster == y.Cluster && x.Format == y.Format &&
 			x.BAA == y.BAA && x.ZeroDataRetention == y.ZeroDataRetention && x.Default == y.Default &&
-			sameStrings(x.Regions, y.Regions) && sameStrings(x.Models, y.Models)
+			sameStrings(x.Regions, y.Regions) && sameStrings(x.Models, y.Models) && sameStrings(x.APIs, y.APIs)
 	})
 }
 
@@ -57,6 +57,7 @@ func cloneRegistry(providers map[string]Provider) map[string]Provider {
 	for name, p := range providers {
 		p.Regions = slices.Clone(p.Regions)
 		p.Models = slices.Clone(p.Models)
+		p.APIs = slices.Clone(p.APIs)
 		out[name] = p
 	}
 	return out

@@ -131,6 +131,7 @@ func NewServer(opts Options) (*Server, error) {
 			Default:           p.Default,
 			Regions:           nonNil(p.Regions),
 			Models:            nonNil(p.Models),
+			APIs:              nonNil(p.ServedAPIs()),
 		}
 	}
 	return &Server{opts: opts, providers: providers, metrics: newMetrics(opts.Meter)}, nil

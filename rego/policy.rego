@@ -70,17 +70,54 @@ in_region(p) if {
 
 requested_in_region if in_region(requested)
 
+# serves(p) is true when provider p serves the request's API, by its own
+# format or, for chat, by translation. Requests to unrecognised paths go
+# only to providers of the client's format, as do all requests when the
+# input lists no APIs for a provider.
+serves(p) if input.request.api in p.apis
+
+serves(p) if {
+	object.get(p, "apis", null) == null
+	p.format == requested.format
+}
+
+serves(p) if {
+	input.request.api == "unknown"
+	p.format == requested.format
+}
+
+# reroute_across_formats lets PHI go to a BAA-covered provider of the other
+# wire format, with the request translated, when none of the client's
+# format is allowed. It is off unless the settings turn it on, because it
+# changes the model vendor the application asked for.
+default reroute_across_formats := false
+
+reroute_across_formats := object.get(effective_settings, "reroute_across_formats", false)
+
 # baa_alternative is the provider that takes PHI instead of the requested
-# one: BAA-covered, same wire format, in region. Zero data retention wins,
-# then the name that sorts first.
-baa_alternative := min(zero_retention) if {
-	zero_retention := {name | some name, p in input.providers; p.baa; p.zero_data_retention; p.format == requested.format; in_region(p)}
-	count(zero_retention) > 0
-} else := min({name | some name, p in input.providers; p.baa; not p.zero_data_retention; p.format == requested.format; in_region(p)})
+# one: BAA-covered, in region, serving the API. The client's wire format
+# comes first, then (when allowed) the other one; within each, zero data
+# retention wins, then the name that sorts first.
+baa_candidates := {name | some name, p in input.providers; p.baa; in_region(p); serves(p)}
+
+baa_alternative := min(s) if {
+	s := {n | some n in baa_candidates; input.providers[n].format == requested.format; input.providers[n].zero_data_retention}
+	count(s) > 0
+} else := min(s) if {
+	s := {n | some n in baa_candidates; input.providers[n].format == requested.format}
+	count(s) > 0
+} else := min(s) if {
+	reroute_across_formats
+	s := {n | some n in baa_candidates; input.providers[n].zero_data_retention}
+	count(s) > 0
+} else := min(baa_candidates) if {
+	reroute_across_formats
+}
 
 # region_alternative takes a request without PHI whose provider is out of
-# region: same wire format, in region, the name that sorts first.
-region_alternative := min({name | some name, p in input.providers; p.format == requested.format; in_region(p)})
+# region: same wire format, in region, serving the API, the name that
+# sorts first.
+region_alternative := min({name | some name, p in input.providers; p.format == requested.format; in_region(p); serves(p)})
 
 # Types masked even on the way to a BAA-covered provider, because the
 # template's purpose does not need them (HIPAA's minimum necessary rule).
@@ -114,7 +151,19 @@ deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason]
 # order is the policy, and README.md lists it. Requests without PHI and
 # with PHI take separate chains, which saves testing for PHI at every
 # step.
+# response_redact_types are the PHI types masked in the model's output when
+# the request did not contain the same value; the template's setting wins
+# over the tenant's and the bundle's.
+response_redact_types := object.get(template_settings, "response_redact_types", object.get(effective_settings, "response_redact_types", []))
+
 decision := d if {
+	d0 := routing_decision
+	d0.action != "deny"
+	count(response_redact_types) > 0
+	d := object.union(d0, {"response_redact": {"types": response_redact_types}})
+} else := routing_decision
+
+routing_decision := d if {
 	not requested
 	d := deny(400, sprintf("unknown provider %q", [input.request.requested_provider]))
 } else := d if {

@@ -2,10 +2,15 @@ package phigate_test
 
 import data.phigate
 
+# The APIs each kind of provider serves, as phigate lists them in the input.
+openai_apis := ["openai.chat_completions", "openai.responses", "openai.embeddings", "anthropic.messages"]
+
+anthropic_apis := ["anthropic.messages", "anthropic.count_tokens", "openai.chat_completions"]
+
 registry := {
-	"openai": {"name": "openai", "cluster": "openai", "format": "openai", "baa": false, "zero_data_retention": false},
-	"openai-baa": {"name": "openai-baa", "cluster": "openai_baa", "format": "openai", "baa": true, "zero_data_retention": true},
-	"anthropic": {"name": "anthropic", "cluster": "anthropic", "format": "anthropic", "baa": true, "zero_data_retention": false},
+	"openai": {"name": "openai", "cluster": "openai", "format": "openai", "baa": false, "zero_data_retention": false, "apis": openai_apis},
+	"openai-baa": {"name": "openai-baa", "cluster": "openai_baa", "format": "openai", "baa": true, "zero_data_retention": true, "apis": openai_apis},
+	"anthropic": {"name": "anthropic", "cluster": "anthropic", "format": "anthropic", "baa": true, "zero_data_retention": false, "apis": anthropic_apis},
 }
 
 request(provider, phi_types) := request_to(provider, phi_types, registry)
@@ -74,7 +79,7 @@ test_phi_without_baa_alternative_denied_when_configured if {
 }
 
 test_zero_data_retention_preferred if {
-	reg := object.union(registry, {"openai-baa-2": {"name": "openai-baa-2", "cluster": "x", "format": "openai", "baa": true, "zero_data_retention": false}})
+	reg := object.union(registry, {"openai-baa-2": {"name": "openai-baa-2", "cluster": "x", "format": "openai", "baa": true, "zero_data_retention": false, "apis": openai_apis}})
 	doc := request_to("openai", {"SSN": 1}, reg)
 	d := phigate.decision with input as doc
 	d.provider == "openai-baa"
@@ -198,7 +203,7 @@ test_tenant_header_purpose_wins_over_tenant_default if {
 }
 
 eu_registry := object.union(registry, {
-	"openai-eu": {"name": "openai-eu", "cluster": "openai_eu", "format": "openai", "baa": true, "zero_data_retention": false, "regions": ["eu"]},
+	"openai-eu": {"name": "openai-eu", "cluster": "openai_eu", "format": "openai", "baa": true, "zero_data_retention": false, "regions": ["eu"], "apis": openai_apis},
 	"openai": {"regions": ["us"]},
 	"openai-baa": {"regions": ["us"]},
 })
@@ -225,4 +230,56 @@ test_tenant_no_baa_action_override if {
 	reg := {"openai": object.union(registry.openai, {"regions": ["eu"]})}
 	d := phigate.decision with input as with_tenant(request_to("openai", {"NAME": 1}, reg), "example-eu-clinic")
 	d.action == "deny"
+}
+
+test_phi_rerouted_across_formats_when_allowed if {
+	reg := object.remove(registry, ["openai-baa"])
+	doc := request_to("openai", {"SSN": 1}, reg)
+	d := phigate.decision with input as doc with data.phigate.settings.reroute_across_formats as true
+	d.action == "allow"
+	d.provider == "anthropic"
+}
+
+test_phi_not_rerouted_across_formats_by_default if {
+	reg := object.remove(registry, ["openai-baa"])
+	doc := request_to("openai", {"SSN": 1}, reg)
+	d := phigate.decision with input as doc
+	d.action == "redact"
+	d.provider == "openai"
+}
+
+test_alternative_must_serve_the_api if {
+	# A BAA-covered provider that serves chat only cannot take embeddings.
+	chat_only := object.union(registry, {"openai-baa": {"apis": ["openai.chat_completions"]}})
+	doc := object.union(request_to("openai", {"SSN": 1}, chat_only), {"request": {"api": "openai.embeddings"}})
+	d := phigate.decision with input as doc
+	d.action == "redact"
+	d.provider == "openai"
+}
+
+test_embeddings_never_rerouted_across_formats if {
+	reg := object.remove(registry, ["openai-baa"])
+	doc := object.union(request_to("openai", {"SSN": 1}, reg), {"request": {"api": "openai.embeddings"}})
+	d := phigate.decision with input as doc with data.phigate.settings.reroute_across_formats as true
+	d.provider == "openai"
+}
+
+test_response_redact_from_template if {
+	doc := object.union(request("openai-baa", {}), {"request": {"purpose": "research"}})
+	d := phigate.decision with input as doc
+	d.action == "allow"
+	"SSN" in d.response_redact.types
+}
+
+test_no_response_redact_by_default if {
+	d := phigate.decision with input as request("openai-baa", {"NAME": 1})
+	d.action == "allow"
+	not d.response_redact
+}
+
+test_deny_has_no_response_redact if {
+	doc := object.union(request("openai", {"NAME": 1}), {"request": {"purpose": "marketing"}})
+	d := phigate.decision with input as doc with data.phigate.settings.response_redact_types as ["NAME"]
+	d.action == "deny"
+	not d.response_redact
 }

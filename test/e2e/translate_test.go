@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/test/harness"
 	"github.com/phigate/phigate/test/standin"
 )
@@ -461,4 +463,87 @@ func TestAzureDeploymentReceivesItsPathAndKey(t *testing.T) {
 	if got.Header.Get("api-key") != harness.KeyAzure || got.Header.Get("authorization") != "" {
 		t.Errorf("azure received api-key %q and authorization %q, want only the provider's api-key", got.Header.Get("api-key"), got.Header.Get("authorization"))
 	}
+}
+
+func TestNewPHIInOutputMasked(t *testing.T) {
+	st := startStack(t, harness.Options{Settings: map[string]any{"response_redact_types": []string{"SSN", "PHONE"}}})
+	prompt := "Pt Jane Roe asks about her statin dose; include the sample record."
+	leaked := []string{"219-09-9999", "(555) 010-7788"}
+
+	for _, stream := range []bool{false, true} {
+		resp := send(t, st, "/v1/chat/completions", openAIChat(prompt, stream), nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("stream %v: status = %d; body %s", stream, resp.status, resp.body)
+		}
+		var text string
+		if stream {
+			text, _ = openAIText(t, resp.body)
+		} else {
+			var completion struct {
+				Choices []struct {
+					Message struct{ Content string } `json:"message"`
+				} `json:"choices"`
+			}
+			if err := json.Unmarshal(resp.body, &completion); err != nil || len(completion.Choices) != 1 {
+				t.Fatalf("response is not a chat completion: %v: %s", err, resp.body)
+			}
+			text = completion.Choices[0].Message.Content
+		}
+		for _, v := range leaked {
+			if strings.Contains(text, v) {
+				t.Errorf("stream %v: PHI the request did not contain reached the client: %q", stream, text)
+			}
+		}
+		if !strings.Contains(text, "Jane Roe") || !strings.Contains(text, "Sample record: member SSN") {
+			t.Errorf("stream %v: reply lost text around the masked values: %q", stream, text)
+		}
+	}
+
+	st.Stop()
+	masked := 0
+	for _, rec := range readAudit(t, st.AuditPath) {
+		if rec.Kind == "outcome" {
+			masked += rec.OutputPHITypes["SSN"] + rec.OutputPHITypes["PHONE"]
+		}
+	}
+	if masked != 4 {
+		t.Errorf("outcome records count %d masked values, want 4 (an SSN and a phone number, twice)", masked)
+	}
+}
+
+func TestPHIReroutedAcrossFormatsWhenAllowed(t *testing.T) {
+	st := startStack(t, harness.Options{NoBAAProvider: true, Settings: map[string]any{"reroute_across_formats": true}})
+
+	resp := send(t, st, "/v1/chat/completions", openAIChat(phiPrompt, true), nil)
+	if resp.status != http.StatusOK {
+		t.Fatalf("status = %d; body %s", resp.status, resp.body)
+	}
+	text, _ := openAIText(t, resp.body)
+	if want := "anthropic stand-in reply: " + phiPrompt; text != want {
+		t.Errorf("reassembled text = %q, want %q", text, want)
+	}
+	if n := requestsTo(st.OpenAI); n != 0 {
+		t.Errorf("openai (no BAA) received %d requests, want 0", n)
+	}
+	if reqs := st.Anthropic.Requests(); len(reqs) != 1 || reqs[0].Path != "/v1/messages" {
+		t.Errorf("anthropic received %d requests, want one translated request", len(reqs))
+	}
+}
+
+// readAudit decodes every record of a file audit log.
+func readAudit(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []audit.Record
+	for line := range bytes.Lines(data) {
+		var rec audit.Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("audit record does not decode: %v", err)
+		}
+		records = append(records, rec)
+	}
+	return records
 }
