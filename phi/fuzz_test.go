@@ -52,9 +52,15 @@ func FuzzScan(f *testing.F) {
 			last = fd.End
 		}
 		rest.WriteString(text[last:])
+		// A short value can also be part of a placeholder ("A" in
+		// "[PHI:ADDRESS]"), which is no leak.
+		var placeholders strings.Builder
+		for _, fd := range findings {
+			placeholders.WriteString(Placeholder(fd.Type))
+		}
 		for _, fd := range findings {
 			value := text[fd.Start:fd.End]
-			if strings.Contains(out, value) && !strings.Contains(rest.String(), value) && !strings.Contains(value, "[PHI:") {
+			if strings.Contains(out, value) && !strings.Contains(rest.String(), value) && !strings.Contains(value, "[PHI:") && !strings.Contains(placeholders.String(), value) {
 				t.Fatalf("masked output %q still contains %q", out, value)
 			}
 		}

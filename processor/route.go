@@ -57,6 +57,7 @@ func (ex *exchange) translateRequest(ctx context.Context, body []byte) ([]byte, 
 		// of the client's API. Their text may quote the body, so it stays
 		// out of the response, the log and the audit record.
 		msg := fmt.Sprintf("the request is not a valid %s request, so it cannot be translated for provider %s", ex.api, ex.target.Name)
+		ex.logger.Warn("request body could not be translated; denying request", "provider", ex.target.Name)
 		return nil, ex.deny(ctx, http.StatusBadRequest, "invalid_request", msg, "translation failed: invalid request body")
 	}
 	ex.record.Model = model
