@@ -11,12 +11,24 @@ import (
 	"github.com/phigate/phigate/audit"
 )
 
-// resume loads the writer's chain at Open: the database's rows in seq
-// order (as leaf hashes computed by the server, so the lines need not be
-// read), the last checkpoint, and the spooled lines behind them.
+// resume loads the writer's chain at Open: its latest anchor, when its
+// first records were archived, the database's rows in seq order (as leaf
+// hashes computed by the server, so the lines need not be read), the last
+// checkpoint, and the spooled lines behind them.
 func (s *Store) resume(ctx context.Context, spooled [][]byte) error {
 	id := s.opts.WriterID
-	rows, err := s.conn.Query(ctx, `SELECT seq, sha256('\x00'::bytea || record) FROM `+Schema+`.records WHERE writer_id = $1 ORDER BY seq`, id)
+	anchor, err := latestAnchor(ctx, s.conn, id)
+	if err != nil {
+		return err
+	}
+	base := uint64(0)
+	if anchor != nil {
+		// latestAnchor checked that the range is valid.
+		s.tree, _ = anchor.MerkleTree()
+		base, s.seq, s.prev = anchor.Records, anchor.Records, anchor.PrevHash
+	}
+
+	rows, err := s.conn.Query(ctx, `SELECT seq, sha256('\x00'::bytea || record) FROM `+Schema+`.records WHERE writer_id = $1 AND seq > $2 ORDER BY seq`, id, int64(base))
 	if err != nil {
 		return fmt.Errorf("reading the chain: %w", err)
 	}
@@ -33,7 +45,7 @@ func (s *Store) resume(ctx context.Context, spooled [][]byte) error {
 	}
 
 	dbSeq := s.tree.Size()
-	if dbSeq > 0 {
+	if dbSeq > base {
 		var hash string
 		var line []byte
 		err := s.conn.QueryRow(ctx, "SELECT hash, record FROM "+Schema+".records WHERE writer_id = $1 AND seq = $2", id, int64(dbSeq)).Scan(&hash, &line)
@@ -117,6 +129,7 @@ func (s *Store) replayChunk(ctx context.Context) error {
 
 	var fresh []linked
 	var stored map[uint64][]byte
+	settled := 0
 	for i, line := range chunk {
 		rec, err := audit.ParseLine(line)
 		if err != nil {
@@ -150,6 +163,7 @@ func (s *Store) replayChunk(ctx context.Context) error {
 			s.setDamage(fmt.Errorf("spooled record seq %d of writer %s conflicts with the database row for that seq (missing or different); the row was not overwritten: run phigate audit verify -postgres", rec.Seq, s.opts.WriterID))
 			return nil
 		}
+		settled++
 	}
 
 	if len(fresh) > 0 {
@@ -158,6 +172,7 @@ func (s *Store) replayChunk(ctx context.Context) error {
 		}
 		s.counts.replayed += uint64(len(fresh))
 	}
+	s.counts.settled += uint64(settled)
 	s.replayOffset = next
 	if s.replayOffset < s.spool.size {
 		return nil

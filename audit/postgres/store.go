@@ -168,11 +168,14 @@ type Status struct {
 	// to it for lack of room.
 	SpoolFull bool
 	// Counters since Open: records written to the database directly,
-	// written to the spool, replayed from the spool, and rejected (Append
+	// written to the spool, replayed from the spool, found already in the
+	// database when their turn to replay came (a write whose commit
+	// outcome was unknown had committed them), and rejected (Append
 	// returned an error).
 	Written  uint64
 	Spooled  uint64
 	Replayed uint64
+	Settled  uint64
 	Rejected uint64
 	// LastError is the last database error, or empty after a success.
 	LastError string
@@ -211,7 +214,7 @@ type Store struct {
 	lastError    error
 	retryAt      time.Time
 	backoff      time.Duration
-	counts       struct{ written, spooled, replayed, rejected uint64 }
+	counts       struct{ written, spooled, replayed, settled, rejected uint64 }
 }
 
 type appendRequest struct {
@@ -431,6 +434,7 @@ func (s *Store) publish() {
 		Written:       s.counts.written,
 		Spooled:       s.counts.spooled,
 		Replayed:      s.counts.replayed,
+		Settled:       s.counts.settled,
 		Rejected:      s.counts.rejected,
 	}
 	if s.lastError != nil {

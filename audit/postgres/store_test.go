@@ -416,8 +416,10 @@ func testSpoolReplayAfterRestart(t *testing.T, stop func(*pgtest.Server) error) 
 	if a.rejected.Load() != 0 {
 		t.Errorf("%d appends were rejected, want none; last error: %v", a.rejected.Load(), a.lastErr)
 	}
-	if st.Replayed != st.Spooled {
-		t.Errorf("replayed %d records of %d spooled, want all", st.Replayed, st.Spooled)
+	// A crash can cut the connection after a COPY committed but before
+	// its result arrived: those records are spooled, then found stored.
+	if st.Replayed+st.Settled != st.Spooled {
+		t.Errorf("replayed %d and found %d already stored of %d spooled, want every spooled record accounted for", st.Replayed, st.Settled, st.Spooled)
 	}
 	rows, requests := countRows(t, db, "pod-a")
 	if int64(rows) != a.acked.Load() || requests != rows {
@@ -427,7 +429,7 @@ func testSpoolReplayAfterRestart(t *testing.T, stop func(*pgtest.Server) error) 
 	if res.Damage != nil || res.Records != rows || res.Checkpoints == 0 {
 		t.Errorf("Verify = %d records, %d checkpoints, damage %v; want %d intact with checkpoints", res.Records, res.Checkpoints, res.Damage, rows)
 	}
-	t.Logf("written %d, spooled %d, replayed %d", st.Written, st.Spooled, st.Replayed)
+	t.Logf("written %d, spooled %d, replayed %d, found stored %d", st.Written, st.Spooled, st.Replayed, st.Settled)
 }
 
 func TestSpoolFullRejectsAppends(t *testing.T) {

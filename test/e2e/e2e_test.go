@@ -736,32 +736,12 @@ func TestAuditSurvivesKillUnderLoad(t *testing.T) {
 	st := startStack(t, harness.Options{})
 
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			client := &http.Client{Timeout: 5 * time.Second}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest(http.MethodPost, st.URL+"/v1/chat/completions", bytes.NewReader(openAIChat(phiPrompt, false)))
-				req.Header.Set("content-type", "application/json")
-				if resp, err := client.Do(req); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		}()
-	}
+	wait := loadUntil(st, stop)
 	time.Sleep(700 * time.Millisecond)
 	st.KillPhigate()
 	time.Sleep(200 * time.Millisecond) // requests now fail closed at Envoy
 	close(stop)
-	wg.Wait()
+	wait()
 
 	forwarded := append(st.OpenAI.Requests(), st.OpenAIBAA.Requests()...)
 	if len(forwarded) < 10 {

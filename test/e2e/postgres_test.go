@@ -47,8 +47,9 @@ func startPostgres(t *testing.T) (*pgtest.Server, *harness.Postgres) {
 	}
 }
 
-// loadUntil sends PHI requests from four clients until stop closes and
-// returns how many got a 2xx answer.
+// loadUntil sends PHI requests from four clients until stop closes. The
+// function it returns waits for the clients and returns how many requests
+// got a 2xx answer.
 func loadUntil(st *harness.Stack, stop <-chan struct{}) func() int {
 	var ok atomic.Int64
 	var wg sync.WaitGroup
