@@ -62,10 +62,13 @@ type exchange struct {
 	filter     *responseFilter
 
 	// Response facts.
-	target        provider.Provider
-	stream        *translate.Stream
-	streamClosed  bool
-	rewriteBody   bool
+	target       provider.Provider
+	stream       *translate.Stream
+	streamClosed bool
+	rewriteBody  bool
+	// scanWhole marks a response that is not a chat response but whose
+	// output must be scanned: it is read whole, even an event stream.
+	scanWhole     bool
 	responseError string
 	status        int
 	responseBytes int
@@ -380,7 +383,9 @@ func (ex *exchange) redact(parsed *llmapi.Body, findings [][]phi.Finding) map[in
 		return replacements
 	}
 	selected := func(t phi.Type) bool { return slices.Contains(d.Redact.Types, string(t)) }
-	if d.Redact.Operator == policy.OperatorPseudonymize {
+	// Placeholders can be restored only in chat responses, whose generated
+	// text phigate knows how to find; other APIs get masks instead.
+	if d.Redact.Operator == policy.OperatorPseudonymize && ex.api.Translatable() {
 		// The Pseudonymizer sees every text first, so that it can choose
 		// placeholders that none of them contains.
 		values := make([]string, len(parsed.Texts))

@@ -37,7 +37,16 @@ func (ex *exchange) responseHeaders(h *extprocv3.HttpHeaders) (*extprocv3.Proces
 		ResponseHeaders: &extprocv3.HeadersResponse{Response: common},
 	}}
 	rewrite := ex.decided && (ex.translated || ex.filter != nil)
-	if strings.HasPrefix(header(h, "content-type"), "text/event-stream") {
+	sse := strings.HasPrefix(header(h, "content-type"), "text/event-stream")
+	if rewrite && ex.scanWhole {
+		// No mode override: the body, event stream or not, arrives whole
+		// (BUFFERED), so it can be scanned before any of it is sent.
+		ex.rewriteBody = true
+		if sse {
+			ex.streamUsage = llmapi.NewStreamUsage(ex.target.Format)
+		}
+		common.HeaderMutation.RemoveHeaders = append(common.HeaderMutation.RemoveHeaders, "content-length")
+	} else if sse {
 		ex.streamUsage = llmapi.NewStreamUsage(ex.target.Format)
 		resp.ModeOverride = &extprocfilterv3.ProcessingMode{
 			ResponseHeaderMode: extprocfilterv3.ProcessingMode_SEND,
@@ -72,6 +81,9 @@ func (ex *exchange) responseBody(b *extprocv3.HttpBody) (*extprocv3.ProcessingRe
 		}
 		if ex.stream != nil {
 			common = ex.streamChunk(b)
+		}
+		if ex.scanWhole && b.EndOfStream {
+			common = ex.rewriteWholeBody(b.Body)
 		}
 	case b.EndOfStream:
 		// Buffered mode: this message holds the whole body.
@@ -128,6 +140,14 @@ func (ex *exchange) streamChunk(b *extprocv3.HttpBody) *extprocv3.CommonResponse
 func (ex *exchange) rewriteWholeBody(body []byte) *extprocv3.CommonResponse {
 	status := ex.status
 	var out []byte
+	if ex.scanWhole {
+		out = ex.maskWholeBody(body)
+		common := replaceBody(out)
+		common.HeaderMutation = &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
+			setHeader("content-length", strconv.Itoa(len(out))),
+		}}
+		return common
+	}
 	if status >= 400 {
 		if !ex.translated {
 			return nil

@@ -115,4 +115,34 @@ func (ex *exchange) prepareResponse(parsed *llmapi.Body, findings [][]phi.Findin
 	if ex.pseudo != nil || scanner != nil {
 		ex.filter = newResponseFilter(ex.pseudo, scanner, maskTypes, known)
 	}
+	// The translate package reads only chat responses. Other APIs get
+	// their whole response body scanned instead (see maskWholeBody).
+	ex.scanWhole = ex.filter != nil && !ex.api.Translatable()
+}
+
+// maskWholeBody masks new PHI in a response body that is not a chat
+// response: in every string of a JSON body, or in the body as text
+// otherwise, which covers event streams too. Masks contain no JSON-special
+// characters, so a JSON body stays valid.
+//
+// NOTE: in an event stream, a value split between two delta events is
+// separated by event syntax, so it is found only if its parts are found
+// on their own. The final event of a Responses API stream repeats the
+// whole text, where the value is found.
+func (ex *exchange) maskWholeBody(body []byte) []byte {
+	parsed := llmapi.ParseBody(body)
+	replacements := map[int]string{}
+	for i, t := range parsed.Texts {
+		key := translate.PartKey{Index: i}
+		if out := ex.filter.Next(key, t.Value) + ex.filter.Flush(key); out != t.Value {
+			replacements[i] = out
+		}
+	}
+	if len(replacements) == 0 {
+		return body
+	}
+	if !parsed.JSON {
+		return []byte(replacements[0])
+	}
+	return parsed.Rewrite(replacements, "")
 }

@@ -547,3 +547,38 @@ func readAudit(t *testing.T, path string) []audit.Record {
 	}
 	return records
 }
+
+func TestResponsesAPIOutputMaskedAndRedacted(t *testing.T) {
+	st := startStack(t, harness.Options{NoBAAProvider: true, Settings: map[string]any{"response_redact_types": []string{"SSN", "PHONE"}}})
+
+	for _, stream := range []bool{false, true} {
+		body, _ := json.Marshal(map[string]any{"model": "gpt-4o", "input": "Pt Jane Roe asks about her statin dose; include the sample record.", "stream": stream})
+		resp := send(t, st, "/v1/responses", body, nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("stream %v: status = %d; body %s", stream, resp.status, resp.body)
+		}
+		for _, v := range []string{"219-09-9999", "(555) 010-7788"} {
+			if bytes.Contains(resp.body, []byte(v)) {
+				t.Errorf("stream %v: PHI the request did not contain reached the client: %s", stream, resp.body)
+			}
+		}
+		if !bytes.Contains(resp.body, []byte("Sample record: member SSN [PHI:SSN]")) {
+			t.Errorf("stream %v: response lacks the masked sample record: %s", stream, resp.body)
+		}
+		if stream && !bytes.Contains(resp.body, []byte("event: response.output_text.delta")) {
+			t.Errorf("stream %v: response is not an event stream: %s", stream, resp.body)
+		}
+	}
+
+	// openai has no BAA here, so the name is removed. Placeholders cannot
+	// be restored in Responses API output, so the name is masked instead.
+	reqs := st.OpenAI.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("openai received %d requests, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		if bytes.Contains(r.Body, []byte("Jane Roe")) || !bytes.Contains(r.Body, []byte("[PHI:NAME]")) {
+			t.Errorf("openai received %s, want the name masked", r.Body)
+		}
+	}
+}
