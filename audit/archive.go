@@ -31,8 +31,9 @@ const DefaultRetentionYears = 6
 // ManifestFile is the name of an archive's manifest in its directory.
 const ManifestFile = "manifest.json"
 
-// archiveVersion is the manifest format version written by Archive.
-const archiveVersion = 1
+// ArchiveVersion is the manifest format version that Archive writes and
+// VerifyArchive accepts.
+const ArchiveVersion = 1
 
 // Errors returned by Archive.
 var (
@@ -255,7 +256,7 @@ func writeArchive(f *os.File, logPath string, cps []Checkpoint, plan archivePlan
 
 	name := filepath.Base(logPath)
 	m := Manifest{
-		Version:     archiveVersion,
+		Version:     ArchiveVersion,
 		Log:         name,
 		Checkpoints: filepath.Base(CheckpointsPath(name)),
 		FirstSeq:    plan.base + 1,
@@ -546,8 +547,8 @@ func parseManifest(data []byte) (Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Manifest{}, fmt.Errorf("decoding archive manifest: %w", err)
 	}
-	if m.Version != archiveVersion {
-		return Manifest{}, fmt.Errorf("archive manifest has version %d, want %d", m.Version, archiveVersion)
+	if m.Version != ArchiveVersion {
+		return Manifest{}, fmt.Errorf("archive manifest has version %d, want %d", m.Version, ArchiveVersion)
 	}
 	for _, name := range []string{m.Log, m.Checkpoints} {
 		if name == "" || name != filepath.Base(name) || name == "." || name == ".." {

@@ -185,3 +185,41 @@ func (a *Anchor) nodeHash(id compact.NodeID, known map[compact.NodeID][]byte, li
 	}
 	return rfc6962.DefaultHasher.HashChildren(left, right), nil
 }
+
+// Line returns the anchor's canonical line, without a newline. A log, or
+// a chain stored elsewhere, whose records up to Records were archived
+// starts with this line.
+func (a *Anchor) Line() ([]byte, error) { return a.encode() }
+
+// ParseAnchor decodes and checks an anchor line, which must be in
+// canonical encoding.
+func ParseAnchor(line []byte) (*Anchor, error) { return parseAnchor(line) }
+
+// Anchor returns the anchor for archiving every leaf of m: the compact
+// range of the tree and prevHash, the hash of the last record.
+func (m *MerkleTree) Anchor(prevHash string) *Anchor { return newAnchor(m.t, prevHash) }
+
+// MerkleTree returns the tree of the archived records, ready for the
+// record after them.
+func (a *Anchor) MerkleTree() (*MerkleTree, error) {
+	t, err := a.tree()
+	if err != nil {
+		return nil, err
+	}
+	return &MerkleTree{t: t}, nil
+}
+
+// InclusionPath returns the RFC 6962 audit path of leaf index in a tree
+// whose first anchor.Records leaves were archived (none when anchor is
+// nil) and whose later leaves have the hashes in live, as HashLeaf
+// computes them. The tree's size is anchor.Records plus len(live), and
+// index must not lie among the archived leaves.
+func InclusionPath(anchor *Anchor, live [][]byte, index uint64) ([][]byte, error) {
+	if anchor == nil {
+		return inclusionPath(live, index)
+	}
+	if index < anchor.Records {
+		return nil, fmt.Errorf("leaf %d is archived: prove it from the archive, whose anchor covers leaves before %d", index, anchor.Records)
+	}
+	return anchor.inclusionPath(live, index)
+}

@@ -54,6 +54,7 @@ type FileLog struct {
 	signer          note.Signer
 	checkpointEvery uint64
 	checkpointsPath string
+	checkpointCopy  string
 	sealer          *Sealer
 }
 
@@ -79,6 +80,12 @@ type FileOptions struct {
 	Signer note.Signer
 	// CheckpointEvery defaults to 1000 records.
 	CheckpointEvery uint64
+	// CheckpointCopy, when set, is a second checkpoints file that
+	// receives every checkpoint after CheckpointsPath(path) does, in the
+	// same format and synced the same way. Put it on another volume, so
+	// that whoever can rewrite the log and its checkpoints file cannot
+	// also rewrite the copy. Archive never prunes it.
+	CheckpointCopy string
 	// Sealer, when set, encrypts each record's sealed fields before its
 	// hash is computed (see Sealer.Seal).
 	Sealer *Sealer
@@ -98,6 +105,14 @@ func OpenFileWithOptions(path string, opts FileOptions) (*FileLog, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating audit log directory: %w", err)
 	}
+	if opts.CheckpointCopy != "" {
+		if filepath.Clean(opts.CheckpointCopy) == filepath.Clean(CheckpointsPath(path)) {
+			return nil, fmt.Errorf("audit checkpoint copy %s is the log's own checkpoints file: choose a path on another volume", opts.CheckpointCopy)
+		}
+		if err := os.MkdirAll(filepath.Dir(opts.CheckpointCopy), 0o700); err != nil {
+			return nil, fmt.Errorf("creating the directory of the audit checkpoint copy: %w", err)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening audit log: %w", err)
@@ -116,6 +131,7 @@ func OpenFileWithOptions(path string, opts FileOptions) (*FileLog, error) {
 		signer:          opts.Signer,
 		checkpointEvery: opts.CheckpointEvery,
 		checkpointsPath: CheckpointsPath(path),
+		checkpointCopy:  opts.CheckpointCopy,
 		sealer:          opts.Sealer,
 	}
 	if err := l.resume(); err != nil {
@@ -297,20 +313,33 @@ func (l *FileLog) writeBatch(batch []appendRequest, buf *bytes.Buffer) error {
 }
 
 // writeCheckpoint signs the current tree and appends it to the
-// checkpoints file. A failure is logged, not returned: the records are
-// already durable, and the next checkpoint covers them too.
+// checkpoints file, then to the copy. A failure is logged, not returned:
+// the records are already durable, and the next checkpoint covers them
+// too.
 func (l *FileLog) writeCheckpoint() {
 	size := l.tree.size()
 	text, err := signCheckpoint(l.signer, size, l.tree.root())
+	cp := Checkpoint{Size: size, Note: text}
 	if err == nil {
-		err = appendCheckpoint(l.checkpointsPath, Checkpoint{Size: size, Note: text})
+		err = appendCheckpoint(l.checkpointsPath, cp)
 	}
 	if err != nil {
 		l.logger.Error("writing audit checkpoint failed", "size", size, "error", err)
 		return
 	}
 	l.checkpointed = size
+	if l.checkpointCopy == "" {
+		return
+	}
+	if err := appendCheckpoint(l.checkpointCopy, cp); err != nil {
+		l.logger.Error("writing audit checkpoint copy failed; the checkpoint is in the log's checkpoints file", "size", size, "path", l.checkpointCopy, "error", err)
+	}
 }
+
+// ReadCheckpointsFile reads a checkpoints file, such as a log's own
+// (CheckpointsPath) or its copy (FileOptions.CheckpointCopy). A missing
+// file holds no checkpoints.
+func ReadCheckpointsFile(path string) ([]Checkpoint, error) { return readCheckpoints(path) }
 
 func appendCheckpoint(path string, c Checkpoint) error {
 	line, err := json.Marshal(c)

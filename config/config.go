@@ -94,6 +94,10 @@ type Audit struct {
 	// written beside it every CheckpointEvery records and at shutdown.
 	CheckpointKey   *SecretKey `yaml:"checkpoint_key"`
 	CheckpointEvery int        `yaml:"checkpoint_every"`
+	// CheckpointCopy, when set, is a second file that receives every
+	// checkpoint of the file store, synced like the first. Put it on
+	// another volume. The postgres store has Postgres.CheckpointFile.
+	CheckpointCopy string `yaml:"checkpoint_copy"`
 	// EncryptionKeys, when set, make phigate encrypt each record's user,
 	// reasons, error and PHI fingerprints (AES-256-GCM) before hashing it.
 	// Each key is 32 bytes, as 64 hex digits or base64, from the
@@ -203,7 +207,7 @@ func Load(path string) (Config, error) {
 	}
 
 	base := filepath.Dir(path)
-	paths := []*string{&cfg.ProvidersFile, &cfg.Audit.File, &cfg.Audit.Postgres.Spool, &cfg.Audit.Postgres.CheckpointFile}
+	paths := []*string{&cfg.ProvidersFile, &cfg.Audit.File, &cfg.Audit.CheckpointCopy, &cfg.Audit.Postgres.Spool, &cfg.Audit.Postgres.CheckpointFile}
 	for _, p := range []*string{&cfg.Policy.Bundle, &cfg.Policy.ShadowBundle} {
 		if !isURL(*p) {
 			paths = append(paths, p)
@@ -311,8 +315,17 @@ func (a Audit) validateStore() []error {
 	default:
 		errs = append(errs, fmt.Errorf("audit.on_failure: invalid value %q: want deny or allow", a.OnFailure))
 	}
+	if a.CheckpointCopy != "" && a.CheckpointKey == nil {
+		errs = append(errs, errors.New("audit.checkpoint_copy: set, but audit.checkpoint_key is not, so no checkpoints are signed"))
+	}
 	if a.Store != "postgres" {
+		if a.CheckpointCopy != "" && filepath.Clean(a.CheckpointCopy) == filepath.Clean(a.File+".checkpoints") {
+			errs = append(errs, fmt.Errorf("audit.checkpoint_copy: %s is the log's own checkpoints file: choose a path on another volume", a.CheckpointCopy))
+		}
 		return errs
+	}
+	if a.CheckpointCopy != "" {
+		errs = append(errs, errors.New("audit.checkpoint_copy: applies to the file store only: use audit.postgres.checkpoint_file with the postgres store"))
 	}
 
 	p := a.Postgres

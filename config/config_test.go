@@ -105,7 +105,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "phigate.yaml")
-	body := "policy:\n  bundle: ../rego\nproviders_file: ./providers.yaml\naudit:\n  file: /var/lib/phigate/audit.jsonl\n"
+	body := "policy:\n  bundle: ../rego\nproviders_file: ./providers.yaml\naudit:\n  file: /var/lib/phigate/audit.jsonl\n  checkpoint_key: {id: cp, env: CP_KEY}\n  checkpoint_copy: ../copy/audit.checkpoints\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +124,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 		{name: "parent directory", got: cfg.Policy.Bundle, want: filepath.Join(filepath.Dir(dir), "rego")},
 		{name: "dot prefix", got: cfg.ProvidersFile, want: filepath.Join(dir, "providers.yaml")},
 		{name: "absolute", got: cfg.Audit.File, want: "/var/lib/phigate/audit.jsonl"},
+		{name: "checkpoint copy", got: cfg.Audit.CheckpointCopy, want: filepath.Join(filepath.Dir(dir), "copy", "audit.checkpoints")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,6 +392,16 @@ func TestValidateAuditStore(t *testing.T) {
 		{name: "zero batch", modify: func(a *Audit) { a.Store, a.Postgres.BatchSize = "postgres", 0 }, want: "audit.postgres.batch_size: must be positive"},
 		{name: "negative linger", modify: func(a *Audit) { a.Store, a.Postgres.BatchLinger = "postgres", -time.Millisecond }, want: "audit.postgres.batch_linger: must not be negative"},
 		{name: "zero write timeout", modify: func(a *Audit) { a.Store, a.Postgres.WriteTimeout = "postgres", 0 }, want: "audit.postgres.write_timeout: must be positive"},
+		{name: "checkpoint copy", modify: func(a *Audit) {
+			a.CheckpointKey, a.CheckpointCopy = &SecretKey{ID: "cp", Env: "CP_KEY"}, "/mnt/worm/audit.checkpoints"
+		}},
+		{name: "checkpoint copy without key", modify: func(a *Audit) { a.CheckpointCopy = "/mnt/worm/audit.checkpoints" }, want: "audit.checkpoint_copy: set, but audit.checkpoint_key is not"},
+		{name: "checkpoint copy is the checkpoints file", modify: func(a *Audit) {
+			a.CheckpointKey, a.CheckpointCopy = &SecretKey{ID: "cp", Env: "CP_KEY"}, a.File+".checkpoints"
+		}, want: "is the log's own checkpoints file"},
+		{name: "checkpoint copy with postgres", modify: func(a *Audit) {
+			a.Store, a.CheckpointKey, a.CheckpointCopy = "postgres", &SecretKey{ID: "cp", Env: "CP_KEY"}, "/mnt/worm/audit.checkpoints"
+		}, want: "use audit.postgres.checkpoint_file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

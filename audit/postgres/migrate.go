@@ -74,8 +74,8 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 // MigrateOptions configures Migrate.
 type MigrateOptions struct {
 	// WriterRole, when set, is granted what phigate needs to write: USAGE
-	// on the schema, INSERT and SELECT on the audit tables, and SELECT on
-	// schema_migrations. Nothing else.
+	// on the schema, INSERT and SELECT on records and checkpoints, and
+	// SELECT on schema_migrations and anchors. Nothing else.
 	WriterRole string
 }
 
@@ -208,7 +208,7 @@ func WriterGrants(role string) []string {
 	return []string{
 		"GRANT USAGE ON SCHEMA " + Schema + " TO " + r,
 		"GRANT SELECT, INSERT ON " + Schema + ".records, " + Schema + ".checkpoints TO " + r,
-		"GRANT SELECT ON " + Schema + ".schema_migrations TO " + r,
+		"GRANT SELECT ON " + Schema + ".schema_migrations, " + Schema + ".anchors TO " + r,
 	}
 }
 

@@ -25,10 +25,13 @@ type VerifyOptions struct {
 // WriterResult is the verification of one writer's chain.
 type WriterResult struct {
 	Writer string
+	// VerifyResult counts the records in the database. Archived is the
+	// number of records before them that an archive holds, as the
+	// writer's latest anchor states.
 	audit.VerifyResult
 	// Damage is the first damage found in the chain, nil when it is
-	// intact. Its Line is the record's 1-based position in seq order,
-	// which is the seq the record should have.
+	// intact. Its Line and Seq are the seq the record should have; for a
+	// damaged anchor, the last seq the anchor covers.
 	Damage *audit.Damage
 }
 
@@ -37,7 +40,10 @@ type WriterResult struct {
 // audit.VerifyWithOptions with the writer's checkpoints. So a chain gets
 // the same checks as a log file, with the same damage kinds: edited,
 // deleted, inserted or moved records, and records cut off after a
-// checkpoint. Verify also checks that each row's own columns
+// checkpoint. A chain whose first records were archived (see Archive)
+// starts from its latest anchor, which must match the signed checkpoint
+// for the records it covers, as each earlier anchor must too. Verify also
+// checks that each row's own columns
 // (writer_id, seq, hash, prev_hash, recorded_at, request_id, kind,
 // provider, tenant) state what its record line states, because auditors
 // query those columns. It returns an error only when the database cannot
@@ -63,7 +69,7 @@ func Verify(ctx context.Context, conn *pgx.Conn, opts VerifyOptions) ([]WriterRe
 }
 
 func listWriters(ctx context.Context, conn *pgx.Conn) ([]string, error) {
-	rows, err := conn.Query(ctx, "SELECT DISTINCT writer_id FROM "+Schema+".records UNION SELECT writer_id FROM "+Schema+".checkpoints ORDER BY 1")
+	rows, err := conn.Query(ctx, "SELECT DISTINCT writer_id FROM "+Schema+".records UNION SELECT writer_id FROM "+Schema+".checkpoints UNION SELECT writer_id FROM "+Schema+".anchors ORDER BY 1")
 	if err != nil {
 		return nil, fmt.Errorf("listing audit writers: %w", err)
 	}
@@ -74,20 +80,47 @@ func listWriters(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 	return writers, nil
 }
 
-func verifyWriter(ctx context.Context, conn *pgx.Conn, writer string, verifier note.Verifier) (WriterResult, error) {
+func verifyWriter(ctx context.Context, q querier, writer string, verifier note.Verifier) (WriterResult, error) {
 	res := WriterResult{Writer: writer}
-	cps, err := readCheckpoints(ctx, conn, writer)
+	cps, err := readCheckpoints(ctx, q, writer)
+	if err != nil {
+		return res, err
+	}
+	anchors, err := readAnchors(ctx, q, writer)
 	if err != nil {
 		return res, err
 	}
 
-	rows, err := conn.Query(ctx, "SELECT writer_id, seq, hash, prev_hash, recorded_at, request_id, kind, provider, tenant, record FROM "+Schema+".records WHERE writer_id = $1 ORDER BY seq", writer)
+	// The chain is fed to the verifier as a log file would be: after an
+	// archive, the latest anchor is its first line.
+	var first []byte
+	base := uint64(0)
+	if len(anchors) > 0 {
+		if d := checkAnchors(anchors, cps, verifier); d != nil {
+			res.Damage = d
+			return res, nil
+		}
+		latest := anchors[len(anchors)-1].anchor
+		base = latest.Records
+		res.Archived = base
+		if d, err := rowsBelowAnchor(ctx, q, writer, base); d != nil || err != nil {
+			res.Damage = d
+			return res, err
+		}
+		line, err := latest.Line()
+		if err != nil {
+			return res, err
+		}
+		first = append(line, '\n')
+	}
+
+	rows, err := q.Query(ctx, "SELECT writer_id, seq, hash, prev_hash, recorded_at, request_id, kind, provider, tenant, record FROM "+Schema+".records WHERE writer_id = $1 ORDER BY seq", writer)
 	if err != nil {
 		return res, fmt.Errorf("reading records: %w", err)
 	}
 	defer rows.Close()
 
-	r := &rowReader{rows: rows}
+	r := &rowReader{rows: rows, buf: first, base: base}
 	vr, err := audit.VerifyWithOptions(r, audit.VerifyOptions{Checkpoints: cps, Verifier: verifier})
 	res.VerifyResult = vr
 	if r.err != nil {
@@ -97,21 +130,45 @@ func verifyWriter(ctx context.Context, conn *pgx.Conn, writer string, verifier n
 	if err != nil && !errors.As(err, &damage) {
 		return res, err
 	}
+	if damage != nil && base > 0 {
+		// The verifier numbers lines after the anchor line; the caller
+		// wants the seq.
+		if damage.Seq == 0 {
+			damage.Seq = base
+		}
+		damage.Line = int(damage.Seq)
+	}
 
 	// The chain's own damage comes first unless a column disagreed
 	// earlier.
 	switch {
 	case r.damage != nil && (damage == nil || r.damage.Line < damage.Line):
 		res.Damage = r.damage
-		res.Records = r.damage.Line - 1
+		res.Records = int(r.damage.Seq - 1 - base)
 	case damage != nil:
 		res.Damage = damage
 	}
 	return res, nil
 }
 
-func readCheckpoints(ctx context.Context, conn *pgx.Conn, writer string) ([]audit.Checkpoint, error) {
-	rows, err := conn.Query(ctx, "SELECT tree_size, note FROM "+Schema+".checkpoints WHERE writer_id = $1 ORDER BY tree_size", writer)
+// rowsBelowAnchor reports damage when a writer still has rows at or below
+// its latest anchor. The archive deletes them in the transaction that
+// inserts the anchor, so such rows mean the anchor was added by other
+// means, or deleted rows were put back.
+func rowsBelowAnchor(ctx context.Context, q querier, writer string, base uint64) (*audit.Damage, error) {
+	var lowest *int64
+	err := q.QueryRow(ctx, "SELECT min(seq) FROM "+Schema+".records WHERE writer_id = $1", writer).Scan(&lowest)
+	if err != nil {
+		return nil, fmt.Errorf("reading records: %w", err)
+	}
+	if lowest == nil || *lowest > int64(base) {
+		return nil, nil
+	}
+	return &audit.Damage{Line: int(*lowest), Seq: uint64(*lowest), Kind: audit.DamageBadAnchor, Reason: fmt.Sprintf("the row with seq %d is at or below the anchor for the %d archived records, which archiving deletes: the anchor was added by hand or archived rows were put back", *lowest, base)}, nil
+}
+
+func readCheckpoints(ctx context.Context, q querier, writer string) ([]audit.Checkpoint, error) {
+	rows, err := q.Query(ctx, "SELECT tree_size, note FROM "+Schema+".checkpoints WHERE writer_id = $1 ORDER BY tree_size", writer)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
@@ -131,8 +188,10 @@ func readCheckpoints(ctx context.Context, conn *pgx.Conn, writer string) ([]audi
 // rowReader presents a chain's rows as a log file, one record line per
 // row, and notes the first row whose columns disagree with its line.
 type rowReader struct {
-	rows   pgx.Rows
-	buf    []byte
+	rows pgx.Rows
+	buf  []byte
+	// base is the number of archived records before the first row.
+	base   uint64
 	line   int
 	damage *audit.Damage
 	err    error
@@ -152,7 +211,8 @@ func (r *rowReader) Read(p []byte) (int, error) {
 		r.line++
 		if r.damage == nil {
 			if reason := c.mismatch(); reason != "" {
-				r.damage = &audit.Damage{Line: r.line, Seq: uint64(r.line), Kind: audit.DamageEdited, Reason: reason}
+				seq := r.base + uint64(r.line)
+				r.damage = &audit.Damage{Line: int(seq), Seq: seq, Kind: audit.DamageEdited, Reason: reason}
 			}
 		}
 		r.buf = append(append(r.buf[:0], c.record...), '\n')

@@ -359,11 +359,14 @@ func (s *Store) connect(ctx context.Context) (*pgx.Conn, error) {
 func writerLockName(id string) string { return Schema + ".writer:" + id }
 
 // dbTail returns the writer's last sequence number and hash in the
-// database, zero and empty for a new chain.
+// database, zero and empty for a new chain. When every record was
+// archived, the latest anchor is the end of the chain.
 func (s *Store) dbTail(ctx context.Context) (uint64, string, error) {
 	var seq int64
 	var hash string
-	err := s.conn.QueryRow(ctx, "SELECT seq, hash FROM "+Schema+".records WHERE writer_id = $1 ORDER BY seq DESC LIMIT 1", s.opts.WriterID).Scan(&seq, &hash)
+	err := s.conn.QueryRow(ctx, `(SELECT seq, hash FROM `+Schema+`.records WHERE writer_id = $1 ORDER BY seq DESC LIMIT 1)
+UNION ALL (SELECT seq, prev_hash FROM `+Schema+`.anchors WHERE writer_id = $1 ORDER BY seq DESC LIMIT 1)
+ORDER BY seq DESC LIMIT 1`, s.opts.WriterID).Scan(&seq, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, "", nil
 	}
@@ -492,6 +495,12 @@ func (s *Store) shutdown() {
 
 	if s.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// The server drops a closed session's locks only after the client
+		// has gone, so the lock is released first: a process that opens
+		// the same writer right after Close then finds it free.
+		if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", writerLockName(s.opts.WriterID)); err != nil {
+			s.logger.Warn("releasing the writer lock failed; the server releases it with the session", "error", err)
+		}
 		_ = s.conn.Close(ctx)
 		cancel()
 		s.conn = nil

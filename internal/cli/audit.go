@@ -194,12 +194,19 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 // runAuditProve prints inclusion proofs for the records of one request.
 func runAuditProve(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit prove", stderr)
+	pgFlags := addPostgresStoreFlags(fs, "prove from", "PHIGATE_AUDIT_DSN", "any role that may read the audit tables")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: phigate audit prove FILE REQUEST_ID")
-		fmt.Fprintln(stderr, "Prints, as JSON, an RFC 6962 inclusion proof for each record of the request against the latest signed checkpoint covering it.")
+		fmt.Fprintln(stderr, "       phigate audit prove -postgres [-dsn-env NAME] [-writer ID] REQUEST_ID")
+		fmt.Fprintln(stderr, "Prints, as JSON, an RFC 6962 inclusion proof for each record of the request against the latest signed checkpoint covering it")
+		fmt.Fprintln(stderr, "(with -postgres, the latest checkpoint of the record's writer).")
+		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *pgFlags.enabled {
+		return runAuditProvePostgres(pgFlags, fs.Args(), stdout)
 	}
 	if fs.NArg() != 2 {
 		return usageError("want an audit log file and a request id")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,11 +21,16 @@ func runAuditArchive(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "new or empty directory for the archive (required)")
 	publicKey := fs.String("public-key", "", "checkpoint public key, or @FILE holding it (required: the log is verified before it is rewritten)")
 	years := fs.Int("retain-years", audit.DefaultRetentionYears, "years to keep the archive after its last record; the manifest states the resulting date")
+	pgFlags := addPostgresStoreFlags(fs, "archive", "PHIGATE_AUDIT_OWNER_DSN", "the schema owner's: only the owner may delete archived rows")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: phigate audit archive -before DATE -out DIR -public-key KEY|@FILE LOG")
 		fmt.Fprintln(stderr, "Moves the records of LOG older than DATE, up to the last signed checkpoint that covers only such records,")
 		fmt.Fprintln(stderr, "to DIR with that checkpoint and a manifest, and leaves LOG starting with an anchor so it still verifies.")
 		fmt.Fprintln(stderr, "Stop phigate serve first: the command rejects a log that another process has locked.")
+		fmt.Fprintln(stderr, "")
+		fmt.Fprintln(stderr, "Usage: phigate audit archive -postgres [-dsn-env NAME] [-writer ID] -before DATE -out DIR -public-key KEY|@FILE")
+		fmt.Fprintln(stderr, "Does the same for each writer's chain in the PostgreSQL store, into DIR/WRITER, then deletes the archived rows")
+		fmt.Fprintln(stderr, "and keeps an anchor for them. Writers may keep running. The connection string comes from $PHIGATE_AUDIT_OWNER_DSN.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -43,7 +49,10 @@ func runAuditArchive(args []string, stdout, stderr io.Writer) error {
 	if *years < 1 {
 		problems = append(problems, fmt.Sprintf("-retain-years must be at least 1, got %d", *years))
 	}
-	if fs.NArg() != 1 {
+	switch {
+	case *pgFlags.enabled && fs.NArg() != 0:
+		problems = append(problems, fmt.Sprintf("with -postgres, give no file: the database comes from $%s", *pgFlags.dsnEnv))
+	case !*pgFlags.enabled && fs.NArg() != 1:
 		problems = append(problems, fmt.Sprintf("want exactly one audit log file, got %d arguments", fs.NArg()))
 	}
 	if len(problems) > 0 {
@@ -56,6 +65,9 @@ func runAuditArchive(args []string, stdout, stderr io.Writer) error {
 	verifier, err := parseVerifier(*publicKey)
 	if err != nil {
 		return err
+	}
+	if *pgFlags.enabled {
+		return runAuditArchivePostgres(pgFlags, before, *out, verifier, *years, stdout)
 	}
 
 	path := fs.Arg(0)
@@ -107,6 +119,13 @@ func parseVerifier(publicKey string) (note.Verifier, error) {
 func verifyArchiveDir(dir string, verifier note.Verifier, stdout io.Writer) error {
 	if verifier == nil {
 		return usageError("verifying an archive needs -public-key: its checkpoint is what proves it complete")
+	}
+	// A directory made by audit archive -postgres holds one archive per
+	// writer.
+	if _, err := os.Stat(filepath.Join(dir, audit.ManifestFile)); errors.Is(err, os.ErrNotExist) {
+		if err := verifyArchiveParent(dir, verifier, stdout); !errors.Is(err, errNoWriterArchives) {
+			return err
+		}
 	}
 	m, err := audit.VerifyArchive(dir, verifier)
 	var damage *audit.Damage

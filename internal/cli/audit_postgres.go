@@ -203,6 +203,9 @@ func runAuditVerifyPostgres(flags postgresVerifyFlags, publicKey string, args in
 			continue
 		}
 		fmt.Fprintf(stdout, "OK writer %s: %d records, chain intact, last hash %s\n", res.Writer, res.Records, res.LastHash)
+		if res.Archived > 0 {
+			fmt.Fprintf(stdout, "   records 1 to %d are archived; their anchor matches the checkpoint for them\n", res.Archived)
+		}
 		switch {
 		case res.Checkpoints == 0:
 			fmt.Fprintln(stdout, "   no checkpoints: records cut off the end would not be detected")

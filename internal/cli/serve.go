@@ -140,7 +140,7 @@ func newService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*s
 		logger.Warn("audit.fingerprint_key is not set; audit records will not carry PHI fingerprints")
 	}
 
-	auditOpts := audit.FileOptions{Logger: logger, CheckpointEvery: uint64(cfg.Audit.CheckpointEvery)}
+	auditOpts := audit.FileOptions{Logger: logger, CheckpointEvery: uint64(cfg.Audit.CheckpointEvery), CheckpointCopy: cfg.Audit.CheckpointCopy}
 	if k := cfg.Audit.CheckpointKey; k != nil {
 		key, err := k.Read()
 		if err == nil {
