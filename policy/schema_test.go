@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -118,6 +119,37 @@ func TestDecisionValidationMatchesSchema(t *testing.T) {
 			}
 			if (goErr == nil) != tc.valid {
 				t.Errorf("Validate error = %v, want valid=%v", goErr, tc.valid)
+			}
+		})
+	}
+}
+
+func TestCheckInput(t *testing.T) {
+	valid, err := json.Marshal(benchLikeInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"valid", string(valid), ""},
+		{"version only", `{"version": 1}`, "request is required"},
+		{"wrong version", strings.Replace(string(valid), `"version":1`, `"version":2`, 1), "version"},
+		{"not json", `{`, "decoding input document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckInput(context.Background(), []byte(tt.doc))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("CheckInput = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("CheckInput = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}

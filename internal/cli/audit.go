@@ -115,7 +115,7 @@ func runAuditKeygen(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if *origin == "" {
-		return usageError("missing -origin NAME")
+		return usageError("missing -origin NAME (or -encryption for an audit record encryption key)")
 	}
 	private, public, err := audit.GenerateCheckpointKey(*origin)
 	if err != nil {
@@ -185,9 +185,12 @@ func runAuditFind(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			continue
 		}
 		matches++
-		fmt.Fprintf(stdout, "%s\t%s\t%s\tprovider=%s\taction=%s\tpolicy=%s\n", rec.Time, rec.RequestID, rec.Tenant, rec.Provider, rec.Action, rec.PolicyRevision)
+		// Whether the value itself reached the provider depends on the
+		// action and the redacted types, so both are printed.
+		fmt.Fprintf(stdout, "time=%s\trequest_id=%s\ttenant=%s\tprovider=%s\taction=%s\tredacted=%s\tpolicy=%s\n",
+			rec.Time, rec.RequestID, rec.Tenant, rec.Provider, rec.Action, strings.Join(rec.RedactedTypes, ","), rec.PolicyRevision)
 	}
-	fmt.Fprintf(stderr, "%d records disclosed this %s value\n", matches, *phiType)
+	fmt.Fprintf(stderr, "%d requests contained this %s value; a request whose redacted types include %s sent the provider a placeholder instead\n", matches, *phiType, *phiType)
 	return nil
 }
 

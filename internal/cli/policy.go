@@ -33,6 +33,11 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
+	// Partial documents are handy while writing a rule, so a schema
+	// mismatch is a warning; phigate itself always sends complete ones.
+	if err := policy.CheckInput(ctx, data); err != nil {
+		fmt.Fprintf(stderr, "warning: %s: %v\n", *inputPath, err)
+	}
 	var in policy.Input
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -55,6 +55,9 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if ev.predictions != "" || ev.exportTexts != "" {
 		return usageError("-predictions and -export-texts need -eval CORPUS")
 	}
+	if *redact && *format == "json" {
+		return usageError("-redact prints the masked text, so it takes no -format json")
+	}
 	files := fs.Args()
 	if len(files) == 0 {
 		return usageError("no input: name one or more files, or - for standard input")
