@@ -193,9 +193,7 @@ func openAIToAnthropicResponse(body []byte, filter TextFilter) ([]byte, error) {
 		Content: []any{},
 		Usage:   in.Usage.anthropicUsage(),
 	}
-	if out.ID == "" {
-		out.ID = newID("msg_")
-	}
+	out.ID = prefixedID(out.ID, "msg_")
 	textKey := PartKey{Choice: choice.Index, Index: 0, Kind: PartText}
 	var text strings.Builder
 	if choice.Message.Content != nil {
@@ -271,9 +269,7 @@ func anthropicToOpenAIResponse(body []byte, filter TextFilter) ([]byte, error) {
 		Choices: []openAIChoice{{Index: 0, Message: message, FinishReason: finishReason(in.StopReason)}},
 		Usage:   in.Usage.openAIUsage(),
 	}
-	if out.ID == "" {
-		out.ID = newID("chatcmpl-")
-	}
+	out.ID = prefixedID(out.ID, "chatcmpl-")
 	return marshal(out)
 }
 
@@ -400,4 +396,18 @@ func jsonError(err error) string {
 		return fmt.Sprintf("field %s has the wrong type", e.Field)
 	}
 	return "invalid JSON"
+}
+
+// prefixedID returns the upstream id with the prefix the client's vendor
+// uses for its ids ("chatcmpl-" for OpenAI, "msg_" for Anthropic), so
+// clients that check the shape see a familiar one while the upstream id
+// stays traceable. An empty id gets a new random one.
+func prefixedID(id, prefix string) string {
+	switch {
+	case id == "":
+		return newID(prefix)
+	case strings.HasPrefix(id, prefix):
+		return id
+	}
+	return prefix + id
 }

@@ -32,9 +32,7 @@ func (c *anthropicToOpenAIStream) start() {
 	}
 	c.started = true
 	c.created = now().Unix()
-	if c.id == "" {
-		c.id = newID("chatcmpl-")
-	}
+	c.id = prefixedID(c.id, "chatcmpl-")
 }
 
 func (c *anthropicToOpenAIStream) chunk(out *bytes.Buffer, choice openAIChunkChoice, usage *openAIUsage) {
@@ -196,9 +194,7 @@ func (c *openAIToAnthropicStream) start(out *bytes.Buffer, id, model string) {
 		return
 	}
 	c.started = true
-	if id == "" {
-		id = newID("msg_")
-	}
+	id = prefixedID(id, "msg_")
 	type messageStart struct {
 		Type    string           `json:"type"`
 		Message anthropicMessage `json:"message"`
