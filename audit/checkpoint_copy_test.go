@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,16 +47,7 @@ func copiedLog(t *testing.T, n int) (logPath, copyPath string, verifier note.Ver
 
 func verifyWithCheckpointsFile(t *testing.T, logPath, checkpointsPath string, verifier note.Verifier) VerifyResult {
 	t.Helper()
-	cps, err := ReadCheckpointsFile(checkpointsPath)
-	if err != nil {
-		t.Fatalf("ReadCheckpointsFile: %v", err)
-	}
-	f, err := os.Open(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := VerifyWithOptions(f, VerifyOptions{Checkpoints: cps, Verifier: verifier})
+	res, err := VerifyFileAgainst(logPath, checkpointsPath, verifier)
 	if err != nil {
 		t.Fatalf("verifying against %s: %v", checkpointsPath, err)
 	}

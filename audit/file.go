@@ -336,11 +336,6 @@ func (l *FileLog) writeCheckpoint() {
 	}
 }
 
-// ReadCheckpointsFile reads a checkpoints file, such as a log's own
-// (CheckpointsPath) or its copy (FileOptions.CheckpointCopy). A missing
-// file holds no checkpoints.
-func ReadCheckpointsFile(path string) ([]Checkpoint, error) { return readCheckpoints(path) }
-
 func appendCheckpoint(path string, c Checkpoint) error {
 	line, err := json.Marshal(c)
 	if err != nil {

@@ -56,7 +56,14 @@ type VerifyOptions struct {
 // VerifyFileWithCheckpoints is VerifyFile plus the checks of the log's
 // checkpoints file, with signatures verified when verifier is set.
 func VerifyFileWithCheckpoints(path string, verifier note.Verifier) (VerifyResult, error) {
-	cps, err := readCheckpoints(CheckpointsPath(path))
+	return VerifyFileAgainst(path, CheckpointsPath(path), verifier)
+}
+
+// VerifyFileAgainst is VerifyFileWithCheckpoints with the checkpoints read
+// from checkpointsPath, such as the second copy that audit.checkpoint_copy
+// keeps elsewhere.
+func VerifyFileAgainst(path, checkpointsPath string, verifier note.Verifier) (VerifyResult, error) {
+	cps, err := readCheckpoints(checkpointsPath)
 	if err != nil {
 		return VerifyResult{}, err
 	}

@@ -34,9 +34,10 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fs := newFlagSet("audit verify", stderr)
 	publicKey := fs.String("public-key", "", "checkpoint public key (\"origin+hash+key\" from phigate audit keygen), or @FILE holding it; without it, checkpoint roots are checked but not their signatures")
+	checkpoints := fs.String("checkpoints", "", "read the checkpoints from this `file`, such as the copy audit.checkpoint_copy writes, instead of FILE.checkpoints")
 	pgFlags := addPostgresVerifyFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate audit verify [-public-key KEY|@FILE] FILE|ARCHIVE_DIR")
+		fmt.Fprintln(stderr, "Usage: phigate audit verify [-public-key KEY|@FILE] [-checkpoints FILE] FILE|ARCHIVE_DIR")
 		fmt.Fprintln(stderr, "Checks every record's sequence number, link to the previous record and hash, and the signed checkpoints in FILE.checkpoints.")
 		fmt.Fprintln(stderr, "Given a directory made by phigate audit archive, also checks its manifest (needs -public-key).")
 		fmt.Fprintln(stderr, "Exits 1 at the first damage found, naming the record and the kind of damage.")
@@ -66,7 +67,11 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if info, err := os.Stat(path); err == nil && info.IsDir() {
 		return verifyArchiveDir(path, verifier, stdout)
 	}
-	res, err := audit.VerifyFileWithCheckpoints(path, verifier)
+	checkpointsPath := audit.CheckpointsPath(path)
+	if *checkpoints != "" {
+		checkpointsPath = *checkpoints
+	}
+	res, err := audit.VerifyFileAgainst(path, checkpointsPath, verifier)
 	var damage *audit.Damage
 	if errors.As(err, &damage) {
 		fmt.Fprintf(stdout, "FAIL %s: %d records verified, then line %d (record %d, %s): %s\n", path, res.Records, damage.Line, damage.Seq, damage.Kind, damage.Reason)
