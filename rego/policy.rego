@@ -51,7 +51,7 @@ has_phi if input.phi.total > 0
 found_types := sort(object.keys(input.phi.types))
 
 # no_baa_action is what happens to PHI bound for a provider without a BAA
-# when no BAA-covered provider of the same wire format is allowed: "redact"
+# when no BAA-covered provider can take it (see baa_alternative): "redact"
 # or "deny". The strict template always denies.
 no_baa_action := object.get(effective_settings, "no_baa_action", "deny")
 
@@ -147,15 +147,13 @@ forward(name, reason) := d if {
 
 deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason], "template": template}
 
-# The decision chain. A rule applies only when none above it does, so the
-# order is the policy, and README.md lists it. Requests without PHI and
-# with PHI take separate chains, which saves testing for PHI at every
-# step.
 # response_redact_types are the PHI types masked in the model's output when
 # the request did not contain the same value; the template's setting wins
 # over the tenant's and the bundle's.
 response_redact_types := object.get(template_settings, "response_redact_types", object.get(effective_settings, "response_redact_types", []))
 
+# decision is the routing decision, with response_redact added to allow and
+# redact decisions when response_redact_types is not empty.
 decision := d if {
 	d0 := routing_decision
 	d0.action != "deny"
@@ -163,6 +161,10 @@ decision := d if {
 	d := object.union(d0, {"response_redact": {"types": response_redact_types}})
 } else := routing_decision
 
+# The decision chain. A rule applies only when none above it does, so the
+# order is the policy, and README.md lists it. Requests without PHI and
+# with PHI take separate chains, which saves testing for PHI at every
+# step.
 routing_decision := d if {
 	not requested
 	d := deny(400, sprintf("unknown provider %q", [input.request.requested_provider]))
