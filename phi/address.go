@@ -1,6 +1,9 @@
 package phi
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // AddressDetector finds street addresses in these shapes:
 //   - US and UK: a house number of one to six digits, one to four
@@ -266,6 +269,10 @@ var placeParticles = newWordSet("de", "la", "le", "les", "des", "du", "del", "de
 // hasStreetEnding reports whether word, a capitalized word with at least
 // three letters before the ending, ends in one of streetEndings.
 func hasStreetEnding(word string) bool {
+	// The shortest ending has three bytes and needs three more before it.
+	if len(word) < 6 {
+		return false
+	}
 	for _, e := range streetEndings {
 		if len(word) >= len(e)+3 && hasPrefixFold(word, len(word)-len(e), e) {
 			return true
@@ -314,6 +321,12 @@ func streetBefore(text string, i int) (int, bool) {
 		k--
 	}
 	if !isNameStart(text, k) && !inWordSet(streetTypesAfter, text[k:i-1]) {
+		return 0, false
+	}
+	// A word without lowercase letters ("BP 142", "WBC 14.2") can end a
+	// street only as a street type or with a street ending: the name
+	// words that follow a street prefix need lowercase letters.
+	if last := text[k : i-1]; isAcronym(last) && !hasStreetEnding(last) && !inWordSet(streetTypesAfter, last) {
 		return 0, false
 	}
 	var starts [5]int
@@ -489,30 +502,20 @@ func streetWordEnd(text string, i int) int {
 	return nameWordEnd(text, i)
 }
 
+// streetSuffixSet and anyStreetSuffixSet hold streetSuffixes, and those
+// and extraStreetSuffixes, for lookups by word.
+var (
+	streetSuffixSet    = newWordSet(streetSuffixes...)
+	anyStreetSuffixSet = newWordSet(append(slices.Clone(streetSuffixes), extraStreetSuffixes...)...)
+)
+
 // isStreetSuffix reports whether word is in streetSuffixes, the suffixes
 // that end a street name even without a house number.
-func isStreetSuffix(word string) bool {
-	for _, s := range streetSuffixes {
-		if equalFold(word, s) {
-			return true
-		}
-	}
-	return false
-}
+func isStreetSuffix(word string) bool { return inWordSet(streetSuffixSet, word) }
 
 // isAnyStreetSuffix reports whether word is in streetSuffixes or
 // extraStreetSuffixes.
-func isAnyStreetSuffix(word string) bool {
-	if isStreetSuffix(word) {
-		return true
-	}
-	for _, s := range extraStreetSuffixes {
-		if equalFold(word, s) {
-			return true
-		}
-	}
-	return false
-}
+func isAnyStreetSuffix(word string) bool { return inWordSet(anyStreetSuffixSet, word) }
 
 // unitEnd extends an address that ends at i over an apartment or suite
 // ("Apt 4B", ", Suite 200", " #12", or "Apt. 5" on the next line) and
@@ -539,13 +542,13 @@ func unitEnd(text string, i int) int {
 }
 
 // unitAt returns the end of a unit that starts at i ("Apt 4B", "Suite
-// 200", "#12", "Apt. 5"), or i.
+// 200", "#12", "Apt. 5", "apt. 169"), or i.
 func unitAt(text string, i int) int {
 	j := i
 	switch {
 	case j < len(text) && text[j] == '#':
 		j++
-	case j < len(text) && isUpper(text[j]):
+	case j < len(text) && isLetter(text[j]):
 		w := wordEnd(text, j)
 		found := false
 		for _, label := range unitLabels {
@@ -574,6 +577,11 @@ func unitAt(text string, i int) int {
 		k++
 	}
 	if k == j || (k < len(text) && isAlnum(text[k])) || !containsDigit(text[j:k]) && k-j > 2 {
+		return i
+	}
+	// A label typed in lowercase ("apt. 169", "suite 463") needs a number,
+	// because "unit a" or "floor b" read as words too.
+	if isLower(text[i]) && !containsDigit(text[j:k]) {
 		return i
 	}
 	return k
@@ -606,7 +614,7 @@ func containsDigit(s string) bool {
 type ZIPDetector struct{}
 
 // zipCues are the words that mark a number as a ZIP code.
-var zipCues = []string{"zip", "zip code", "zipcode", "postal code"}
+var zipCues = newCueList("zip", "zip code", "zipcode", "postal code")
 
 // usStates lists the USPS codes of the states, DC and the territories.
 const usStates = "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI"
@@ -619,10 +627,10 @@ func (d ZIPDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setDigitUpper,
+// detectIndexed is Detect visiting only the positions of setDateStart,
 // through ix when it is not nil.
 func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
-	for i := ix.next(text, setDigitUpper, 0); i < len(text); i = ix.next(text, setDigitUpper, i+1) {
+	for i := ix.next(text, setDateStart, 0); i < len(text); i = ix.next(text, setDateStart, i+1) {
 		c := text[i]
 		if isUpper(c) && (i == 0 || !isAlnum(text[i-1])) && i+1 < len(text) && (isDigit(text[i+1]) || isUpper(text[i+1])) {
 			if end := ukOrCanadianPostcodeEnd(text, i); end > 0 {
@@ -640,7 +648,7 @@ func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 			i += n - 1
 			continue
 		}
-		if end := postalCodeEnd(text, start); end > 0 && (n >= 3 && afterCountry(text, start) || cueBefore(text, start, 15, zipCues) >= 0) {
+		if end := postalCodeEnd(text, start); end > 0 && (n >= 3 && (afterCountry(text, start) || afterTownIn(text, start, end)) || cueBefore(ix, text, start, 15, zipCues) >= 0) {
 			dst = append(dst, Finding{Type: TypeZIP, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
 			i = end - 1
 			continue
@@ -656,7 +664,7 @@ func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 		if !digitEnd(text, end) {
 			continue
 		}
-		if !afterStateCode(text, start) && cueBefore(text, start, 15, zipCues) < 0 {
+		if !afterStateCode(text, start) && cueBefore(ix, text, start, 15, zipCues) < 0 {
 			continue
 		}
 		dst = append(dst, Finding{Type: TypeZIP, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
@@ -711,6 +719,43 @@ func postalCodeEnd(text string, i int) int {
 		return -1
 	}
 	return end
+}
+
+// afterTownIn reports whether the postal code text[i:end] follows a town
+// of one to four capitalized words and particles that follows "in" ("in
+// Bjert 6091", "in Quinta de São Tiago 3610-114"), the way an address
+// names a place in a sentence. A four-digit number from 1900 to 2099 is a
+// year ("in London 2012"), not a postal code.
+func afterTownIn(text string, i, end int) bool {
+	if end-i == 4 && (text[i] == '1' && text[i+1] == '9' || text[i] == '2' && text[i+1] == '0') {
+		return false
+	}
+	if i < 5 || text[i-1] != ' ' {
+		return false
+	}
+	j := i - 1
+	for words := 0; words <= 4; words++ {
+		k := j
+		for k > 0 && (isLetter(text[k-1]) || text[k-1] >= utf8.RuneSelf) {
+			k--
+		}
+		if k == j {
+			return false
+		}
+		word := text[k:j]
+		if equalFold(word, "in") {
+			// "in" ends the search, after one to four words.
+			return words > 0
+		}
+		if !isNameStart(text, k) && !inWordSet(placeParticles, word) || isNameStopWord(word) || inWordSet(notNameWords, word) {
+			return false
+		}
+		if k < 2 || text[k-1] != ' ' {
+			return false
+		}
+		j = k - 1
+	}
+	return false
 }
 
 // afterCountry reports whether a country name and one space precede i.

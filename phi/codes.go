@@ -38,6 +38,15 @@ func (d CodedIDDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 		if !isAlnum(c) {
 			continue
 		}
+		if isLower(c) && !(i+2 < len(text) && isHex(text[i+1]) && (text[i+2] == ':' || text[i+2] == '-')) {
+			// Of the identifiers only a MAC address starts in lowercase,
+			// with a group of two hexadecimal digits. With an index the
+			// next candidate lies past this word, so it is not read.
+			if ix == nil {
+				i = alnumEnd(text, i) - 1
+			}
+			continue
+		}
 		j := ix.alnumEnd(text, i)
 		if i > 0 && joinsToken(text, i-1, -1) {
 			i = j - 1
@@ -53,6 +62,15 @@ func (d CodedIDDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 			continue
 		}
 		if isUpper(c) && n != 2 && n != 4 && n != 9 && n != 11 && n != 17 {
+			i = j - 1
+			continue
+		}
+		// A token that starts with a digit has one of these lengths: a MAC
+		// group 2, a dashed MBI 4, an NPI 10, an MBI 11, a card or a VIN
+		// 13 or more. Or it is the first group of a card number split by
+		// spaces or dashes.
+		if isDigit(c) && n != 2 && n != 4 && n != 10 && n != 11 && n < 13 &&
+			!(j < len(text) && (text[j] == ' ' || text[j] == '-') && digitRunHas(text, i, 13)) {
 			i = j - 1
 			continue
 		}
@@ -76,7 +94,7 @@ func classifyCode(text string, i, j int) (Type, int, float64) {
 	token := text[i:j]
 	digitsOnly := isDigit(text[i]) && digitsAt(token, 0) == n
 
-	if digitsOnly && n <= 19 && (n >= 13 || (j+1 < len(text) && (text[j] == ' ' || text[j] == '-'))) {
+	if digitsOnly && n <= 19 && (n >= 13 || (j+1 < len(text) && (text[j] == ' ' || text[j] == '-') && digitRunHas(text, i, 13))) {
 		if end, conf := cardEnd(text, i); end > 0 {
 			return TypeAccount, end, conf
 		}

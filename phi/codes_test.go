@@ -96,8 +96,8 @@ func TestIDCueOrder(t *testing.T) {
 			}
 		}
 	}
-	if cue, _ := matchIDCue("license plate ABC 1234", 0); cue.label != "license plate" {
-		t.Errorf("matchIDCue picked %q, want %q", cue.label, "license plate")
+	if cue, _ := matchIDCue(nil, "license plate ABC 1234", 0); cue == nil || cue.label != "license plate" {
+		t.Errorf("matchIDCue picked %+v, want the label %q", cue, "license plate")
 	}
 	indexed := 0
 	for a := range idCuesByPrefix {

@@ -14,11 +14,11 @@ package phi
 type DateDetector struct{}
 
 // dateCues are the words that mark a nearby number as a date.
-var dateCues = []string{
+var dateCues = newCueList(
 	"dob", "d.o.b.", "born", "date of birth", "birth date", "birthdate",
 	"admitted", "admission", "admit", "discharged", "discharge", "died",
 	"deceased", "death", "seen", "visit", "visited", "dos", "date of service",
-}
+)
 
 // Name returns "date".
 func (DateDetector) Name() string { return "date" }
@@ -58,7 +58,7 @@ func (d DateDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 			continue
 		}
 
-		if cueBefore(text, start, cueWindow, dateCues) >= 0 {
+		if cueBefore(ix, text, start, cueWindow, dateCues) >= 0 {
 			conf = min(conf+0.15, confContext)
 		} else if conf < confLow {
 			continue
@@ -195,6 +195,10 @@ func monthOf(word string) int {
 // name a month, and returns its span and confidence, or end -1. A day before
 // the month ("12 April 2023", "5th of May") moves start back.
 func writtenDate(text string, i int) (start, end int, conf float64) {
+	if !isLetter(text[i]) || len(monthsByInitial[lower(text[i])-'a']) == 0 {
+		// No month starts with this letter.
+		return i, -1, 0
+	}
 	wend := wordEnd(text, i)
 	month := monthOf(text[i:wend])
 	if month == 0 {

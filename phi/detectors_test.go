@@ -326,8 +326,8 @@ func TestDetectAppends(t *testing.T) {
 // cue is lowercase and starts with a letter.
 func TestCueLists(t *testing.T) {
 	lists := map[string][]string{
-		"ssn": ssnCues, "phone": phoneCues, "date": dateCues,
-		"zip": zipCues, "version": versionCues,
+		"ssn": ssnCues.words, "phone": phoneCues.words, "date": dateCues.words,
+		"zip": zipCues.words, "version": versionCues.words, "code": codeCues.words,
 	}
 	for _, cue := range idCues {
 		lists["id"] = append(lists["id"], cue.label)
@@ -339,7 +339,7 @@ func TestCueLists(t *testing.T) {
 			}
 		}
 	}
-	if phoneCues[faxCue] != "fax" {
-		t.Errorf("phoneCues[faxCue] = %q, want %q", phoneCues[faxCue], "fax")
+	if phoneCues.words[faxCue] != "fax" {
+		t.Errorf("phoneCues.words[faxCue] = %q, want %q", phoneCues.words[faxCue], "fax")
 	}
 }

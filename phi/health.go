@@ -23,7 +23,7 @@ func (h HealthContext) Total() int { return h.ICD10 + h.CPT + h.Medications + h.
 
 // codeCues are the words that make a bare code a diagnosis or procedure
 // code, lowercase.
-var codeCues = []string{"icd", "icd-10", "icd10", "dx", "diagnosis", "code", "codes", "cpt", "hcpcs", "billing"}
+var codeCues = newCueList("icd", "icd-10", "icd10", "dx", "diagnosis", "code", "codes", "cpt", "hcpcs", "billing")
 
 // DetectHealthContext counts the health information in text. It reads
 // ASCII words only, does not allocate and runs in time linear in the
@@ -90,7 +90,7 @@ func icd10At(text string, i int) int {
 	if end < len(text) && isAlnum(text[end]) {
 		return -1
 	}
-	if cueBefore(text, i, cueWindow, codeCues) < 0 {
+	if cueBefore(nil, text, i, cueWindow, codeCues) < 0 {
 		return -1
 	}
 	return end
@@ -107,7 +107,7 @@ func cptAt(text string, i int) (int, bool) {
 	if n != 5 || !digitEnd(text, end) || !digitStart(text, i) {
 		return end, false
 	}
-	return end, cueBefore(text, i, cueWindow, codeCues) >= 0
+	return end, cueBefore(nil, text, i, cueWindow, codeCues) >= 0
 }
 
 // drugStems are USAN stem endings that mark drug names, lowercase.

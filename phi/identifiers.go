@@ -272,11 +272,13 @@ var idCueLetters = func() (letters [26][27][]int) {
 // prefixClasses returns the index of text[i], which must be a letter, and
 // of the byte after it (26 when that is not a letter) in idCuesByPrefix.
 func prefixClasses(text string, i int) (int, int) {
-	a := int(lower(text[i]) - 'a')
-	if i+1 < len(text) && isLetter(text[i+1]) {
-		return a, int(lower(text[i+1]) - 'a')
+	a, b := int(lower(text[i])-'a'), 26
+	if i+1 < len(text) {
+		if c := text[i+1] | 0x20; 'a' <= c && c <= 'z' {
+			b = int(c - 'a')
+		}
 	}
-	return a, 26
+	return a, b
 }
 
 // idFillers are the words allowed between a label and its value.
@@ -305,7 +307,7 @@ func (d IdentifierDetector) detectIndexed(text string, ix *textIndex, dst []Find
 			i = ix.wordEnd(text, i) - 1
 			continue
 		}
-		cue, cueEnd := matchIDCue(text, i)
+		cue, cueEnd := matchIDCue(ix, text, i)
 		if cueEnd < 0 {
 			i = ix.wordEnd(text, i) - 1
 			continue
@@ -325,20 +327,21 @@ func (d IdentifierDetector) detectIndexed(text string, ix *textIndex, dst []Find
 	return dst
 }
 
-// matchIDCue returns the label that starts at i and its end, or end -1.
+// matchIDCue returns the label that starts at i and its end, or nil and
+// -1.
 //
 // A label can match only a word whose run of letters is as long as the
 // label's first run of letters. The label continues after that run with a
 // byte that is not a letter ("record #", "s/n") or ends there, and then
 // the text must not continue with a letter. Comparing the lengths first
 // skips most labels without reading the text.
-func matchIDCue(text string, i int) (idCue, int) {
+func matchIDCue(ix *textIndex, text string, i int) (*idCue, int) {
 	a, b := prefixClasses(text, i)
 	bucket := idCuesByPrefix[a][b]
 	if len(bucket) == 0 {
-		return idCue{}, -1
+		return nil, -1
 	}
-	letters := wordEnd(text, i) - i
+	letters := ix.wordEnd(text, i) - i
 	for k, n := range idCueLetters[a][b] {
 		cue := &bucket[k]
 		if n != letters || !hasPrefixFold(text, i, cue.label) {
@@ -348,9 +351,9 @@ func matchIDCue(text string, i int) (idCue, int) {
 		if isLetter(cue.label[len(cue.label)-1]) && end < len(text) && isLetter(text[end]) {
 			continue
 		}
-		return *cue, end
+		return cue, end
 	}
-	return idCue{}, -1
+	return nil, -1
 }
 
 // idValue returns the span of the identifier that follows a label ending

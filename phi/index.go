@@ -21,12 +21,15 @@ const (
 	setAlnum
 	// setNumberStart is the digits not preceded by a letter or digit.
 	setNumberStart
-	// setPhoneStart is the digits, '(' and '+' not preceded by a letter
-	// or digit.
+	// setPhoneStart is the digits and the bytes '(' to '+' not preceded by
+	// a letter or digit.
 	setPhoneStart
 	// setDateStart is setNumberStart and the uppercase letters not
 	// preceded by a letter.
 	setDateStart
+	// setPlaceStart is setCapitalStart and the first bytes of characters
+	// outside ASCII not preceded by an ASCII letter or digit.
+	setPlaceStart
 	// setCapitalStart is the uppercase letters not preceded by a letter or
 	// digit.
 	setCapitalStart
@@ -34,21 +37,22 @@ const (
 	setWordStart
 	// setLetterStart is the letters not preceded by a letter.
 	setLetterStart
-	// setDigitUpper is the digits and the uppercase letters.
-	setDigitUpper
-	// setDigitWordStart is the digits and the letters not preceded by a
-	// letter or digit.
-	setDigitWordStart
-	// setCodeStart is every '(' and the digits, uppercase letters and
-	// lowercase letters a to f not preceded by a letter or digit. Of the
+	// setCodeStart is every byte '(' to '+' and the digits, uppercase
+	// letters and lowercase letters a to f not preceded by a letter or
+	// digit. A GS1 identifier opens with '('. Of the
 	// coded identifiers only a MAC address starts in lowercase, and then
 	// with a hexadecimal digit.
 	setCodeStart
-	// setNameVisit is the uppercase letters not preceded by a letter or
-	// digit, and the lowercase letters not so preceded whose first two
-	// bytes can open a name cue such as "patient", "wife" or "said" (see
-	// nameCueWords).
+	// setNameVisit is the positions not preceded by an ASCII letter or
+	// digit that hold an uppercase letter or the first byte of a
+	// character outside ASCII. It also holds the lowercase letters not so
+	// preceded whose first two bytes can open a name cue such as
+	// "patient", "wife" or "said" (see nameCueWords).
 	setNameVisit
+	// setNameCue is the letters not preceded by a letter or digit whose
+	// first two bytes, in any case, can open a name cue (see nameCueWords
+	// and relativeCues).
+	setNameCue
 	// setIDCue is the letters not preceded by a letter whose first two
 	// bytes can open an identifier label (see idCuesByPrefix).
 	setIDCue
@@ -112,6 +116,74 @@ type textIndex struct {
 	sets [numByteSets][]uint64
 	// backing is the memory of all bitmaps, which build reuses.
 	backing []uint64
+
+	// wordRank holds, for each 64-bit word of the setWordStart bitmap, the
+	// number of word starts before it, so that the word starts of the
+	// text are numbered in order.
+	wordRank []uint32
+	// words caches, by that number, the lexicon lookup of the word at
+	// each word start (see lookup). A slot is valid in the scan whose
+	// generation it holds, so a new build empties the cache without
+	// clearing it.
+	words      []wordSlot
+	generation uint32
+}
+
+// inSet reports whether text[i:end] is in set, as inWordSet does, reading
+// the cached lookup of the word when ix is not nil.
+func (ix *textIndex) inSet(text string, i, end int, set *wordSet) bool {
+	return set.mayHold(text[i:end]) && ix.wordSets(text, i, end)&set.bit != 0
+}
+
+// wordSlot is one cached lexicon lookup: the entry, with its word-set
+// mask, of the word that ends at end.
+type wordSlot struct {
+	entry      lexEntry
+	end        int32
+	generation uint32
+}
+
+// lookup returns lookupWord(text[i:end]). When i is a word start of the
+// index it looks the word up once per scan and then reads the cached
+// entry, so that the detectors of names, places and addresses share one
+// lookup per word. A request for the same start with another end, such
+// as "Smith" of "Smith-Jones", is looked up without the cache.
+func (ix *textIndex) lookup(text string, i, end int) lexEntry {
+	if slot := ix.slot(text, i, end); slot != nil {
+		return slot.entry
+	}
+	return lookupWord(text[i:end])
+}
+
+// wordSets returns lookup(text, i, end).sets.
+func (ix *textIndex) wordSets(text string, i, end int) uint64 {
+	if slot := ix.slot(text, i, end); slot != nil {
+		return slot.entry.sets
+	}
+	return lookupWord(text[i:end]).sets
+}
+
+// slot returns the cache slot of the word text[i:end], filled, or nil
+// when the word is not cached: ix is nil, i is not a word start, or the
+// slot holds the word at i with another end.
+func (ix *textIndex) slot(text string, i, end int) *wordSlot {
+	if ix == nil || i >= end || end > 1<<31-1 {
+		return nil
+	}
+	starts := ix.sets[setWordStart]
+	k := i >> 6
+	bit := uint64(1) << (uint(i) & 63)
+	if starts[k]&bit == 0 {
+		return nil
+	}
+	slot := &ix.words[ix.wordRank[k]+uint32(bits.OnesCount64(starts[k]&(bit-1)))]
+	if slot.generation != ix.generation {
+		slot.entry = lookupWord(text[i:end])
+		slot.end, slot.generation = int32(end), ix.generation
+	} else if int(slot.end) != end {
+		return nil
+	}
+	return slot
 }
 
 // next returns the position of the first byte at or after i that is in
@@ -132,6 +204,32 @@ func (ix *textIndex) next(text string, set byteSet, i int) int {
 		m = bitmap[k]
 	}
 	return k<<6 | bits.TrailingZeros64(m)
+}
+
+// prevLetterStart returns the last position at or before i, and at or
+// after from, that is in setLetterStart, or from-1 when there is none.
+// Without an index it returns i, so that a caller walks every byte.
+func (ix *textIndex) prevLetterStart(text string, i, from int) int {
+	if ix == nil || i < from {
+		return i
+	}
+	bitmap := ix.sets[setLetterStart]
+	k := i >> 6
+	m := bitmap[k] & (2<<(uint(i)&63) - 1)
+	for m == 0 {
+		k--
+		if k < from>>6 {
+			return from - 1
+		}
+		m = bitmap[k]
+	}
+	return max(k<<6|(63-bits.LeadingZeros64(m)), from-1)
+}
+
+// has reports whether position i of text is in set. Without an index it
+// returns true, so that a caller tests the position itself.
+func (ix *textIndex) has(set byteSet, i int) bool {
+	return ix == nil || ix.sets[set][i>>6]&(1<<(uint(i)&63)) != 0
 }
 
 // wordEnd returns the end of the run of ASCII letters starting at i, as
@@ -180,6 +278,11 @@ func (ix *textIndex) build(text string) {
 	for s := range ix.sets {
 		ix.sets[s] = ix.backing[s*blocks : (s+1)*blocks : (s+1)*blocks]
 	}
+	if cap(ix.wordRank) < blocks {
+		ix.wordRank = make([]uint32, blocks)
+	}
+	ix.wordRank = ix.wordRank[:blocks]
+	words := uint32(0)
 
 	// carryAlnum and carryLetter tell whether the last byte of the
 	// previous block is a letter or digit, and a letter.
@@ -201,19 +304,36 @@ func (ix *textIndex) build(text string) {
 		ix.sets[setLetter][block] = letter
 		ix.sets[setAlnum][block] = alnum
 		ix.sets[setNumberStart][block] = numberStart
-		ix.sets[setPhoneStart][block] = (c.digit | c.paren | c.plus) &^ afterAlnum
+		ix.sets[setPhoneStart][block] = (c.digit | c.open) &^ afterAlnum
 		ix.sets[setDateStart][block] = numberStart | c.upper&^afterLetter
 		ix.sets[setCapitalStart][block] = c.upper &^ afterAlnum
+		ix.sets[setPlaceStart][block] = (c.upper | c.lead) &^ afterAlnum
 		ix.sets[setWordStart][block] = letter &^ afterAlnum
+		ix.wordRank[block] = words
+		words += uint32(bits.OnesCount64(letter &^ afterAlnum))
 		ix.sets[setLetterStart][block] = letter &^ afterLetter
-		ix.sets[setDigitUpper][block] = c.digit | c.upper
-		ix.sets[setDigitWordStart][block] = c.digit | alnum&^afterAlnum
-		ix.sets[setCodeStart][block] = (c.digit|c.upper|c.lowerHex)&^afterAlnum | c.paren
+		ix.sets[setCodeStart][block] = (c.digit|c.upper|c.lowerHex)&^afterAlnum | c.open
 
 		name, id, address := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
-		ix.sets[setNameVisit][block] = c.upper&^afterAlnum | name
+		ix.sets[setNameVisit][block] = (c.upper|c.lead)&^afterAlnum | name
+		ix.sets[setNameCue][block] = name
 		ix.sets[setIDCue][block] = id
 		ix.sets[setAddressVisit][block] = c.digit | address
+	}
+
+	if int(words) > len(ix.words) {
+		ix.words = make([]wordSlot, words+words/4)
+	}
+	ix.clearWords()
+}
+
+// clearWords empties the word cache by starting a new generation. When
+// the counter wraps, old slots could read as valid, so they are cleared.
+func (ix *textIndex) clearWords() {
+	ix.generation++
+	if ix.generation == 0 {
+		clear(ix.words)
+		ix.generation = 1
 	}
 }
 
@@ -226,7 +346,12 @@ func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (n
 	base := block * 64
 	for m := letterStarts; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
-		a, b := prefixClasses(text, base+k)
+		// The classes of prefixClasses, computed in place because this
+		// loop runs for every word.
+		a, b := (text[base+k]|0x20)-'a', byte(26)
+		if p := base + k + 1; p < len(text) && isLetter(text[p]) {
+			b = (text[p] | 0x20) - 'a'
+		}
 		t := wordTriggers[a][b]
 		if t == 0 {
 			continue
@@ -252,8 +377,14 @@ func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (n
 type byteClasses struct {
 	digit, upper, lower uint64
 	// lowerHex is the lowercase letters a to f.
-	lowerHex    uint64
-	paren, plus uint64
+	lowerHex uint64
+	// open is the bytes '(' to '+', which hold the '(' and '+' that open
+	// a phone number or a device identifier, and ')' and '*' with them,
+	// because one range costs less than two bytes tested apart.
+	open uint64
+	// lead is the bytes from 0xC0 up, which start a UTF-8 sequence of a
+	// character outside ASCII.
+	lead uint64
 }
 
 // classifyTail is classify64 for the last block of a text when it is
@@ -273,10 +404,10 @@ func classifyTail(chunk string) byteClasses {
 			if b <= 'f' {
 				c.lowerHex |= bit
 			}
-		case b == '(':
-			c.paren |= bit
-		case b == '+':
-			c.plus |= bit
+		case '(' <= b && b <= '+':
+			c.open |= bit
+		case b >= 0xC0:
+			c.lead |= bit
 		}
 	}
 	return c
@@ -309,8 +440,10 @@ func classify64(chunk string) byteClasses {
 		c.upper |= movemask(inRange(w, x, 'A', 'Z')) << k
 		c.lower |= movemask(inRange(w, x, 'a', 'z')) << k
 		c.lowerHex |= movemask(inRange(w, x, 'a', 'f')) << k
-		c.paren |= movemask(inRange(w, x, '(', '(')) << k
-		c.plus |= movemask(inRange(w, x, '+', '+')) << k
+		c.open |= movemask(inRange(w, x, '(', '+')) << k
+		if w&highBits != 0 {
+			c.lead |= movemask(w&(w<<1)&highBits) << k
+		}
 	}
 	return c
 }

@@ -28,23 +28,23 @@ func inByteSet(text string, i int, set byteSet) bool {
 	case setNumberStart:
 		return isDigit(c) && !afterAlnum
 	case setPhoneStart:
-		return (isDigit(c) || c == '(' || c == '+') && !afterAlnum
+		return (isDigit(c) || '(' <= c && c <= '+') && !afterAlnum
 	case setDateStart:
 		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter
+	case setPlaceStart:
+		return (isUpper(c) || c >= 0xC0) && !afterAlnum
 	case setCapitalStart:
 		return isUpper(c) && !afterAlnum
 	case setWordStart:
 		return isLetter(c) && !afterAlnum
 	case setLetterStart:
 		return isLetter(c) && !afterLetter
-	case setDigitUpper:
-		return isDigit(c) || isUpper(c)
-	case setDigitWordStart:
-		return isDigit(c) || isAlnum(c) && !afterAlnum
 	case setCodeStart:
-		return c == '(' || (isDigit(c) || isUpper(c) || 'a' <= c && c <= 'f') && !afterAlnum
+		return '(' <= c && c <= '+' || (isDigit(c) || isUpper(c) || 'a' <= c && c <= 'f') && !afterAlnum
 	case setNameVisit:
-		return isUpper(c) && !afterAlnum || isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerName != 0
+		return (isUpper(c) || c >= 0xC0) && !afterAlnum || isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerName != 0
+	case setNameCue:
+		return isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerName != 0
 	case setIDCue:
 		return isLetter(c) && !afterLetter && triggersAt(text, i)&triggerID != 0
 	case setAddressVisit:
@@ -85,10 +85,10 @@ func TestClassify64(t *testing.T) {
 				for _, classify := range []func(string) byteClasses{classify64, classifyTail} {
 					got := classify(string(chunk[:]))
 					for k, b := range chunk {
-						gotBits := [6]bool{got.digit>>k&1 == 1, got.upper>>k&1 == 1, got.lower>>k&1 == 1, got.lowerHex>>k&1 == 1, got.paren>>k&1 == 1, got.plus>>k&1 == 1}
-						want := [6]bool{isDigit(b), isUpper(b), isLower(b), 'a' <= b && b <= 'f', b == '(', b == '+'}
+						gotBits := [6]bool{got.digit>>k&1 == 1, got.upper>>k&1 == 1, got.lower>>k&1 == 1, got.lowerHex>>k&1 == 1, got.open>>k&1 == 1, got.lead>>k&1 == 1}
+						want := [6]bool{isDigit(b), isUpper(b), isLower(b), 'a' <= b && b <= 'f', '(' <= b && b <= '+', b >= 0xC0}
 						if gotBits != want {
-							t.Fatalf("byte %d of a block with %#x in lane %d: digit, upper, lower, lowerHex, paren, plus = %v, want %v", k, c, lane, gotBits, want)
+							t.Fatalf("byte %d of a block with %#x in lane %d: digit, upper, lower, lowerHex, open, lead = %v, want %v", k, c, lane, gotBits, want)
 						}
 					}
 				}

@@ -1,5 +1,11 @@
 package phi
 
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // LocationDetector finds facilities, towns and counties, which HIPAA Safe
 // Harbor counts as geographic subdivisions smaller than a state. It reads
 // each run of capitalized words (with "of", "and", "&", possessives and
@@ -66,25 +72,35 @@ func (p *placePhrase) word(text string, k int) string {
 	return text[p.starts[k]:p.ends[k]]
 }
 
+// in reports whether word k of the phrase is in set.
+func (p *placePhrase) in(ix *textIndex, text string, k int, set *wordSet) bool {
+	return ix.inSet(text, p.starts[k], p.ends[k], set)
+}
+
 // Detect appends the places in text to dst.
 func (d LocationDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setCapitalStart,
-// through ix when it is not nil.
+// detectIndexed is Detect visiting only the positions of setPlaceStart,
+// through ix when it is not nil. A phrase may start with a capital outside
+// ASCII ("ÅLESUND", "Črni Vrh").
 func (d LocationDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
 	lastEnd := -1
-	for i := ix.next(text, setCapitalStart, 0); i < len(text); i = ix.next(text, setCapitalStart, i+1) {
-		if !isUpper(text[i]) || i > 0 && isAlnum(text[i-1]) {
+	var p placePhrase
+	for i := ix.next(text, setPlaceStart, 0); i < len(text); i = ix.next(text, setPlaceStart, i+1) {
+		if c := text[i]; c >= utf8.RuneSelf {
+			if !isNameStart(text, i) || letterOrDigitBefore(text, i) {
+				continue
+			}
+		} else if !isUpper(c) || i > 0 && isAlnum(text[i-1]) {
 			continue
 		}
-		p, ok := readPlace(text, i)
-		if !ok {
+		if !readPlace(ix, text, i, &p) {
 			i = ix.wordEnd(text, i) - 1
 			continue
 		}
-		start, end, conf := judgePlace(text, &p, lastEnd)
+		start, end, conf := judgePlace(ix, text, &p, lastEnd)
 		if end > start {
 			dst = append(dst, Finding{Type: TypeLocation, Start: start, End: end, Confidence: conf, Detector: d.Name()})
 			lastEnd = end
@@ -96,16 +112,17 @@ func (d LocationDetector) detectIndexed(text string, ix *textIndex, dst []Findin
 	return dst
 }
 
-// readPlace reads the place phrase that starts at i.
-func readPlace(text string, i int) (placePhrase, bool) {
-	var p placePhrase
+// readPlace reads the place phrase that starts at i into p and reports
+// whether it has a word.
+func readPlace(ix *textIndex, text string, i int, p *placePhrase) bool {
+	p.words = 0
 	p.start = i
 	j := i
 	for p.words < maxPlaceWords && j < len(text) {
-		if !isUpper(text[j]) {
+		if !isNameStart(text, j) {
 			break
 		}
-		w := placeWordEnd(text, j)
+		w := placeWordEnd(text, placeLettersEnd(ix, text, j))
 		if w == j+1 && (w >= len(text) || text[w] != '.') {
 			break
 		}
@@ -122,31 +139,44 @@ func readPlace(text string, i int) (placePhrase, bool) {
 			break
 		}
 		next := stop + 1
-		if isUpper(text[next]) {
+		if isNameStart(text, next) {
 			j = next
 			continue
 		}
 		// A connector joins two capitalized words: "Brigham and Women's".
 		c := wordEnd(text, next)
 		conn := text[next:c]
-		if (conn == "of" || conn == "and" || conn == "the") && c+1 < len(text) && text[c] == ' ' && isUpper(text[c+1]) {
+		if (conn == "of" || conn == "and" || conn == "the") && c+1 < len(text) && text[c] == ' ' && isNameStart(text, c+1) {
 			j = c + 1
 			continue
 		}
-		if next < len(text) && text[next] == '&' && next+2 < len(text) && text[next+1] == ' ' && isUpper(text[next+2]) {
+		if next < len(text) && text[next] == '&' && next+2 < len(text) && text[next+1] == ' ' && isNameStart(text, next+2) {
 			j = next + 2
 			continue
 		}
 		break
 	}
-	if p.words == 0 {
-		return p, false
+	return p.words > 0
+}
+
+// placeLettersEnd returns the end of the run of letters and digits at i,
+// ASCII or not ("ÖSTERSKÄR", "Kędzierzyn").
+func placeLettersEnd(ix *textIndex, text string, i int) int {
+	j := ix.alnumEnd(text, i)
+	for j < len(text) && text[j] >= utf8.RuneSelf {
+		e := letterRunEnd(text, j)
+		if e == j {
+			break
+		}
+		j = ix.alnumEnd(text, e)
 	}
-	return p, true
+	return j
 }
 
 // placeWordEnd returns the end of a capitalized word, an acronym or a
-// hyphenated name ("Cedars-Sinai") at i, without a possessive.
+// hyphenated name ("Cedars-Sinai") at i, without a possessive. A caller
+// that knows the end of the run of letters and digits at i may pass that
+// end instead of i.
 func placeWordEnd(text string, i int) int {
 	j := i
 	for j < len(text) && isAlnum(text[j]) {
@@ -183,31 +213,37 @@ func isPlaceAbbrev(word string) bool {
 // judgePlace decides whether the phrase p is a place and returns its span
 // and confidence, or an empty span. lastEnd is the end of the previous
 // place found, so that "Hospital, Dallas" can add the town.
-func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
+func judgePlace(ix *textIndex, text string, p *placePhrase, lastEnd int) (int, int, float64) {
 	first := 0
-	for first < p.words-1 && inWordSet(placeLeadWords, p.word(text, first)) {
+	for first < p.words-1 && (p.in(ix, text, first, placeLeadWords) || schoolOf(ix, text, p, first)) {
 		first++
 	}
 	start, end := p.starts[first], p.end
+	if lineEnd := townLineEnd(ix, text, start); lineEnd > 0 {
+		return start, lineEnd, confLocationContext
+	}
+	if !mayBePlace(ix, text, p, first, lastEnd) {
+		return 0, 0, 0
+	}
 	w0 := p.word(text, first)
-	if countryEnd := countryPrefix(text, p, first); countryEnd > 0 {
+	if countryEnd := countryPrefix(ix, text, p, first); countryEnd > 0 {
 		if countryInContext(text, start, countryEnd) {
 			return start, countryEnd, confLocationContext
 		}
 		// Elsewhere a country followed by a noun is a kind of thing
 		// ("Brazil nut", "Canada geese"); before a verb or punctuation it
 		// is the place itself ("Estonia was fun", "tribute to Norway.").
-		if !followedByNoun(text, countryEnd) {
+		if !followedByNoun(ix, text, countryEnd) {
 			return start, countryEnd, confLow
 		}
 	}
-	if inWordSet(usStateNames, text[start:end]) {
+	if ix.inSet(text, start, end, usStateNames) {
 		// A state alone is not a subdivision smaller than a state, even
 		// after a cue ("lives in Georgia").
 		return 0, 0, 0
 	}
 	if p.words-first == 1 {
-		return judgeSingleWord(text, p, first, lastEnd)
+		return judgeSingleWord(ix, text, p, first, lastEnd)
 	}
 
 	if w0 == "St" || w0 == "Saint" || w0 == "Mt" || w0 == "Mount" {
@@ -217,17 +253,17 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 		return 0, 0, 0
 	}
 	for k := first; k < p.words; k++ {
-		if inWordSet(healthSystems, p.word(text, k)) {
+		if p.in(ix, text, k, healthSystems) {
 			return start, end, confLocationKnown
 		}
 	}
-	if facilityPhrase(text, p, first) {
+	if facilityPhrase(ix, text, p, first) {
 		return start, end, confLocationFacility
 	}
-	if p.words-first >= 2 && inWordSet(regionWords, p.word(text, p.words-1)) {
+	if p.words-first >= 2 && p.in(ix, text, p.words-1, regionWords) {
 		return start, end, confLocationFacility
 	}
-	if head := lowercaseFacilityAfter(text, end); head > end && p.words-first <= 3 && !allStopWords(text, p, first) {
+	if head := lowercaseFacilityAfter(text, end); head > end && p.words-first <= 3 && !allStopWords(ix, text, p, first) {
 		return start, head, confLocationFacility
 	}
 	if p.words-first >= 2 && isStreetSuffix(p.word(text, p.words-1)) {
@@ -238,17 +274,24 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 	// eponyms ("Wells score") rule the phrase out, unless a facility word
 	// follows "at", which still names a place ("at County General").
 	cue := placeCue(text, start)
-	if capitalsPlace(text, p, first, cue) {
+	if capitalsPlace(ix, text, p, first, cue) {
 		return start, end, confLocationContext
 	}
-	if allStopWords(text, p, first) || eponymAfter(text, end) {
-		if cue == cueAny && p.words-first >= 2 && inWordSet(facilityWords, p.word(text, p.words-1)) {
+	if allStopWords(ix, text, p, first) || eponymAfter(ix, text, end) {
+		if cue == cueAny && p.words-first >= 2 && p.in(ix, text, p.words-1, facilityWords) {
 			return start, end, confLocationContext
 		}
 		return 0, 0, 0
 	}
-	townEnd, town := townPrefix(text, p, first)
-	if stateEnd := stateAfter(text, end); stateEnd > 0 {
+	// Only a state after the phrase, a cue or a place before it can make
+	// the phrase a place now, so the town lists are read only then.
+	stateEnd := stateAfter(text, end)
+	afterPlace := lastEnd >= 0 && start == lastEnd+2 && text[lastEnd] == ','
+	if stateEnd < 0 && cue == cueNone && !afterPlace {
+		return 0, 0, 0
+	}
+	townEnd, town := townPrefix(ix, text, p, first)
+	if stateEnd > 0 {
 		code := text[end+2 : stateEnd]
 		if town || code != "MD" && code != "PA" && p.words-first <= 3 {
 			return start, end, confLocationKnown
@@ -261,17 +304,63 @@ func judgePlace(text string, p *placePhrase, lastEnd int) (int, int, float64) {
 		if town {
 			return start, townEnd, confLocationContext
 		}
+		if postalCodeAfter(text, end) {
+			return start, end, confLocationContext
+		}
 	}
-	if town && lastEnd >= 0 && start == lastEnd+2 && text[lastEnd] == ',' {
+	if town && afterPlace {
 		return start, townEnd, confLocationContext
 	}
 	return 0, 0, 0
 }
 
+// placeWords holds the words that can make a phrase a place without
+// context: the first words of countries, saints, health systems,
+// facilities, regions and street types.
+var placeWords = func() *wordSet {
+	var words []string
+	for _, set := range []*wordSet{countryFirstWords, saintWords, healthSystems, facilityWords, regionWords, streetSuffixSet} {
+		words = append(words, set.members...)
+	}
+	return newWordSet(words...)
+}()
+
+// countryFirstWords are the first words of countryNames.
+var countryFirstWords = func() *wordSet {
+	var words []string
+	for _, name := range countryNames.members {
+		first, _, _ := strings.Cut(name, " ")
+		words = append(words, first)
+	}
+	return newWordSet(words...)
+}()
+
+// saintWords open a place phrase ("St. Vincent's", "Mount Sinai").
+var saintWords = newWordSet("st", "saint", "mt", "mount")
+
+// mayBePlace reports whether judgePlace can find a place in the phrase p,
+// whose words from first on are judged, by checks that cost less than
+// judging it. It needs a word that can make a phrase a place alone
+// (placeWords) or a context that can: a place cue or a place before the
+// phrase, or a state or a lowercase facility word after it. Most
+// capitalized phrases open sentences and have neither, so the detector
+// rejects them here.
+func mayBePlace(ix *textIndex, text string, p *placePhrase, first, lastEnd int) bool {
+	for k := first; k < p.words; k++ {
+		if p.in(ix, text, k, placeWords) {
+			return true
+		}
+	}
+	start, end := p.starts[first], p.end
+	return placeCue(text, start) != cueNone || stateAfter(text, end) > 0 ||
+		lastEnd >= 0 && start == lastEnd+2 && text[lastEnd] == ',' ||
+		lowercaseFacilityAfter(text, end) > end
+}
+
 // judgeSingleWord judges a place phrase of one word, which needs a
 // health-system name or context: most single capitalized words in notes
 // open sentences.
-func judgeSingleWord(text string, p *placePhrase, first int, lastEnd int) (int, int, float64) {
+func judgeSingleWord(ix *textIndex, text string, p *placePhrase, first int, lastEnd int) (int, int, float64) {
 	start, end := p.starts[first], p.end
 	cue := placeCue(text, start)
 	state := stateAfter(text, end)
@@ -280,20 +369,19 @@ func judgeSingleWord(text string, p *placePhrase, first int, lastEnd int) (int, 
 	if cue == cueNone && state < 0 && !afterPlace && head == end && !isUpper(text[start+1]) {
 		return 0, 0, 0
 	}
-	w := p.word(text, first)
-	if inWordSet(healthSystems, w) {
+	if p.in(ix, text, first, healthSystems) {
 		return start, end, confLocationKnown
 	}
-	if capitalsPlace(text, p, first, cue) {
+	if capitalsPlace(ix, text, p, first, cue) {
 		return start, end, confLocationContext
 	}
-	if allStopWords(text, p, first) || eponymAfter(text, end) {
+	if allStopWords(ix, text, p, first) || eponymAfter(ix, text, end) {
 		return 0, 0, 0
 	}
 	if head > end {
 		return start, head, confLocationFacility
 	}
-	townEnd, town := townPrefix(text, p, first)
+	townEnd, town := townPrefix(ix, text, p, first)
 	if state > 0 {
 		code := text[end+2 : state]
 		if town || code != "MD" && code != "PA" {
@@ -303,10 +391,24 @@ func judgeSingleWord(text string, p *placePhrase, first int, lastEnd int) (int, 
 	switch {
 	case cue == cueAny:
 		return start, end, confLocationContext
+	case cue == cueTown && postalCodeAfter(text, end):
+		return start, end, confLocationContext
 	case town && (cue == cueTown || afterPlace):
 		return start, townEnd, confLocationContext
 	}
 	return 0, 0, 0
+}
+
+// schoolOf reports whether word k of the phrase is "University" or
+// "College" and "of" joins it to the next word ("University of Nicosia"),
+// whose town the place span keeps. residenceVerbs holds both words, so
+// the town after them has a place cue.
+func schoolOf(ix *textIndex, text string, p *placePhrase, k int) bool {
+	if k+1 >= p.words || p.starts[k+1]-p.ends[k] != 4 || text[p.ends[k]:p.starts[k+1]] != " of " {
+		return false
+	}
+	w := p.word(text, k)
+	return equalFold(w, "university") || equalFold(w, "college")
 }
 
 // placeLeadWords are capitalized words that open a sentence before a place
@@ -345,20 +447,20 @@ var genericHealthWords = newWordSet(
 )
 
 // facilityPhrase reports whether the phrase names a facility.
-func facilityPhrase(text string, p *placePhrase, first int) bool {
+func facilityPhrase(ix *textIndex, text string, p *placePhrase, first int) bool {
 	for k := first; k < p.words; k++ {
 		w := p.word(text, k)
-		if !inWordSet(facilityWords, w) {
+		if !p.in(ix, text, k, facilityWords) {
 			continue
 		}
 		switch {
-		case inWordSet(standaloneFacilityWords, w):
+		case p.in(ix, text, k, standaloneFacilityWords):
 			// A facility word alone ("Hospital course") is a heading.
 			if p.words-first >= 2 {
 				return true
 			}
 		case equalFold(w, "medical") || equalFold(w, "med"):
-			if k+1 < p.words && inWordSet(facilityWords, p.word(text, k+1)) && k > first {
+			if k+1 < p.words && p.in(ix, text, k+1, facilityWords) && k > first {
 				return true
 			}
 		case equalFold(w, "nursing"):
@@ -368,10 +470,10 @@ func facilityPhrase(text string, p *placePhrase, first int) bool {
 		default:
 			// Health, Center, General, Memorial, Regional, Community and
 			// the denominations need a specific word before them.
-			if k > first && !inWordSet(genericHealthWords, p.word(text, k-1)) && !inWordSet(notNameWords, p.word(text, first)) {
+			if k > first && !p.in(ix, text, k-1, genericHealthWords) && !p.in(ix, text, first, notNameWords) {
 				return true
 			}
-			if k > first+1 && !inWordSet(genericHealthWords, p.word(text, first)) {
+			if k > first+1 && !p.in(ix, text, first, genericHealthWords) {
 				return true
 			}
 		}
@@ -381,10 +483,9 @@ func facilityPhrase(text string, p *placePhrase, first int) bool {
 
 // allStopWords reports whether every word of the phrase is a stop word,
 // an eponym, a month or another word that cannot name a place alone.
-func allStopWords(text string, p *placePhrase, first int) bool {
+func allStopWords(ix *textIndex, text string, p *placePhrase, first int) bool {
 	for k := first; k < p.words; k++ {
-		w := p.word(text, k)
-		if !inWordSet(notNameWords, w) && !isNameStopWord(w) && !isAcronym(w) {
+		if !p.in(ix, text, k, notNameWords) && !p.in(ix, text, k, nameStopWords) && !isAcronym(p.word(text, k)) {
 			return false
 		}
 	}
@@ -435,17 +536,24 @@ func lowercaseFacilityAfter(text string, i int) int {
 // townPrefix reports whether the phrase starts with a town from the
 // lexicon of up to three words, and returns the end of that town. A town
 // that is also an English word does not count.
-func townPrefix(text string, p *placePhrase, first int) (int, bool) {
+func townPrefix(ix *textIndex, text string, p *placePhrase, first int) (int, bool) {
 	for n := min(3, p.words-first); n >= 1; n-- {
 		last := first + n - 1
-		e := lookupPhrase(text, p.starts[first], p.ends[last])
+		var e lexEntry
+		if n == 1 && p.ends[first]-p.starts[first] <= 32 {
+			// lookupWord reads words of up to 32 bytes, lookupPhrase
+			// phrases of up to 48.
+			e = ix.lookup(text, p.starts[first], p.ends[first])
+		} else {
+			e = lookupPhrase(text, p.starts[first], p.ends[last])
+		}
 		if n == 1 && p.word(text, first) == "NYC" {
 			return p.ends[last], true
 		}
 		if !e.isPlace() || n == 1 && e.common {
 			continue
 		}
-		if n == 1 && inWordSet(usStateNames, p.word(text, first)) {
+		if n == 1 && p.in(ix, text, first, usStateNames) {
 			continue
 		}
 		return p.ends[last], true
@@ -477,10 +585,10 @@ func stateAfter(text string, i int) int {
 
 // countryPrefix returns the end of the country name of one to three words
 // that opens the phrase, or -1.
-func countryPrefix(text string, p *placePhrase, first int) int {
+func countryPrefix(ix *textIndex, text string, p *placePhrase, first int) int {
 	for n := min(3, p.words-first); n >= 1; n-- {
 		last := first + n - 1
-		if inWordSet(countryNames, text[p.starts[first]:p.ends[last]]) {
+		if ix.inSet(text, p.starts[first], p.ends[last], countryNames) {
 			return p.ends[last]
 		}
 	}
@@ -613,7 +721,7 @@ func placeCue(text string, i int) placeCueKind {
 		}
 		return cueTown
 	case equalFold(word, "in") || equalFold(word, "of"):
-		if inWordSet(residenceVerbs, prev) {
+		if inWordSet(residenceVerbs, prev) || equalFold(word, "in") && firstPersonAm(text, k) {
 			return cueAny
 		}
 		if equalFold(word, "in") {
@@ -653,7 +761,7 @@ var admissionVerbs = newWordSet(
 var residenceVerbs = newWordSet(
 	"lives", "living", "resides", "residing", "resident", "born",
 	"native", "located", "live", "lived", "based", "up", "am", "raised",
-	"grew", "stayed", "staying", "settled",
+	"grew", "stayed", "staying", "settled", "university", "college",
 )
 
 // followedByWord reports whether word follows position i after one space.
@@ -670,32 +778,158 @@ func followedByWord(text string, i int, word string) bool {
 // place when it has six letters or more, because shorter capitals after
 // "transferred to" are units ("MICU", "PACU"), and after any cue when it
 // is a listed town ("in LONDON").
-func capitalsPlace(text string, p *placePhrase, first int, cue placeCueKind) bool {
+func capitalsPlace(ix *textIndex, text string, p *placePhrase, first int, cue placeCueKind) bool {
 	if cue == cueNone {
 		return false
 	}
 	letters := 0
 	for k := first; k < p.words; k++ {
-		w := p.word(text, k)
-		for i := 0; i < len(w); i++ {
-			if !isUpper(w[i]) {
+		for _, r := range p.word(text, k) {
+			if r < utf8.RuneSelf && !isUpper(byte(r)) || r >= utf8.RuneSelf && !unicode.IsUpper(r) {
 				return false
 			}
+			letters++
 		}
-		letters += len(w)
 	}
-	if cue == cueAny && letters >= 6 {
+	if cue == cueAny && (letters >= 6 || letters >= 3 && residenceCue(text, p.starts[first])) {
 		return true
 	}
-	_, town := townPrefix(text, p, first)
-	return town && !inWordSet(usStateNames, p.word(text, first))
+	_, town := townPrefix(ix, text, p, first)
+	return town && !p.in(ix, text, first, usStateNames)
+}
+
+// residenceCue reports whether a residence phrase ("grew up in", "lives
+// in", "born in", "I'm in") ends just before i. Units of a hospital do not follow
+// such a phrase, so a short name in capitals after it is a place ("grew up
+// in SUND").
+func residenceCue(text string, i int) bool {
+	word := previousWord(text, i)
+	if !equalFold(word, "in") && !equalFold(word, "of") {
+		return false
+	}
+	k := i
+	for k > 0 && text[k-1] == ' ' {
+		k--
+	}
+	k -= len(word)
+	return inWordSet(residenceVerbs, previousWord(text, k)) || equalFold(word, "in") && firstPersonAm(text, k)
 }
 
 // followedByNoun reports whether a lowercase word other than a verb of
 // personVerbs follows position i after one space.
-func followedByNoun(text string, i int) bool {
+func followedByNoun(ix *textIndex, text string, i int) bool {
 	if i+1 >= len(text) || text[i] != ' ' || !isLower(text[i+1]) {
 		return false
 	}
-	return !verbAfter(text, i)
+	return !verbAfter(ix, text, i)
+}
+
+// firstPersonAm reports whether "I'm" or "I am" ends before the word at i
+// ("I'm in Flateyri"), because where a speaker is can only be a place.
+func firstPersonAm(text string, i int) bool {
+	j := i
+	for j > 0 && text[j-1] == ' ' {
+		j--
+	}
+	switch {
+	case j >= 3 && equalFold(text[j-3:j], "i'm") && (j == 3 || !isLetter(text[j-4])):
+		return true
+	case j >= 4 && equalFold(text[j-4:j], "i am") && (j == 4 || !isLetter(text[j-5])):
+		return true
+	}
+	return false
+}
+
+// townLineEnd returns the end of a town that fills the line starting at
+// i, when the next line that is not blank holds a country, alone or
+// before a postal code ("Chiclana de la Frontera" above "Spain", "ALFRICK"
+// above "United Kingdom"), or -1. Postal addresses end this way. The town
+// has one to five capitalized words and particles ("de", "nad") and no
+// digits.
+func townLineEnd(ix *textIndex, text string, i int) int {
+	if !lineStart(text, i) {
+		return -1
+	}
+	// The line below is read first: it rules out most lines.
+	lineEnd := len(text)
+	if nl := strings.IndexByte(text[i:], '\n'); nl >= 0 {
+		lineEnd = i + nl
+	}
+	if countryLineAfter(text, lineEnd, lineEnd) < 0 {
+		return -1
+	}
+	end, words := i, 0
+	k := i
+	for k < len(text) && text[k] != '\n' && text[k] != '\r' {
+		if text[k] == ' ' {
+			k++
+			continue
+		}
+		w := placeWordEnd(text, k)
+		if w < len(text) && text[w] >= utf8.RuneSelf {
+			w = nameWordEnd(text, k)
+		}
+		if w == k || words == 5 {
+			return -1
+		}
+		if !isNameStart(text, k) && !inWordSet(placeParticles, text[k:w]) && !equalFold(text[k:w], "nad") {
+			return -1
+		}
+		if containsDigit(text[k:w]) || inWordSet(notNameWords, text[k:w]) && !isAcronym(text[k:w]) {
+			return -1
+		}
+		words++
+		end, k = w, w
+	}
+	if words == 0 || inWordSet(countryNames, text[i:end]) {
+		return -1
+	}
+	return countryLineAfter(text, k, end)
+}
+
+// maxCountryLine bounds the line that countryLineAfter reads.
+const maxCountryLine = 40
+
+// countryLineAfter returns end when the first line after position k that
+// is not blank holds only a country name and optionally a postal code,
+// and -1 otherwise.
+func countryLineAfter(text string, k, end int) int {
+	for k < len(text) && (text[k] == '\n' || text[k] == '\r' || text[k] == ' ' || text[k] == '\t' || text[k] == '>') {
+		k++
+	}
+	if w := wordEnd(text, k); !countryFirstWords.mayHold(text[k:w]) {
+		return -1
+	}
+	// A country and a postal code take at most maxCountryLine bytes.
+	lineEnd := k
+	for lineEnd < len(text) && text[lineEnd] != '\n' && text[lineEnd] != '\r' {
+		if lineEnd-k == maxCountryLine {
+			return -1
+		}
+		lineEnd++
+	}
+	country := lineEnd
+	for country > k && (isDigit(text[country-1]) || text[country-1] == ' ' || text[country-1] == '-') {
+		country--
+	}
+	if country == k || !inWordSet(countryNames, text[k:country]) {
+		return -1
+	}
+	return end
+}
+
+// postalCodeAfter reports whether a postal code of three digits or more
+// follows position i after one space ("in Bjert 6091"), which makes the
+// phrase before it a town. A four-digit number from 1900 to 2099 is read
+// as a year.
+func postalCodeAfter(text string, i int) bool {
+	if i+1 >= len(text) || text[i] != ' ' || digitsAt(text, i+1) < 3 {
+		return false
+	}
+	end := postalCodeEnd(text, i+1)
+	if end < 0 {
+		return false
+	}
+	k := i + 1
+	return end-k != 4 || !(text[k] == '1' && text[k+1] == '9' || text[k] == '2' && text[k+1] == '0')
 }

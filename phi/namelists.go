@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // lexiconData is the gzip-compressed name and town list that
@@ -38,7 +39,13 @@ type lexEntry struct {
 	// cityPrefix marks the first word of a town name of several words
 	// ("san" of "san francisco").
 	cityPrefix bool
+	// sets is the mask of the word sets (see wordSet) that hold the word,
+	// as inWordSet tests it. lookupWord sets it for the word looked up.
+	sets uint64
 }
+
+// in reports whether the entry's word is in set.
+func (e lexEntry) in(set *wordSet) bool { return e.sets&set.bit != 0 }
 
 // The number of Census names at the head of the first and last sections.
 const (
@@ -73,29 +80,37 @@ func Preload() { lexicon() }
 
 // lexTable is the decoded lexicon: an open-addressing hash table from the
 // 64-bit hash of a lowercase entry (see lexHash) to its lexEntry. It keeps
-// no strings, so building it allocates three slices and looking a word up
-// hashes the word once and probes an array.
+// no strings, so building it allocates two slices and looking a word up
+// hashes the word once and probes one array.
 //
-// NOTE: two different words with the same 64-bit hash share an entry. With
-// about 157,000 entries the chance that a given unlisted word reads as
-// listed is about 1 in 10^14 per lookup.
+// NOTE: a slot keeps the top 40 bits of the hash, so two different words
+// whose hashes agree in those bits and meet in a probe sequence share an
+// entry. With about 160,000 entries in 262,144 slots, the chance that a
+// given unlisted word reads as listed is about 1 in 10^12 per lookup.
 type lexTable struct {
-	// keys holds the hash of the entry in each slot, 0 for an empty slot.
-	keys []uint64
-	// slots holds, for each used slot, the index of its entry in entries.
-	slots   []uint32
+	// slots holds, in each slot, the top 40 bits of an entry's hash and
+	// the index of the entry in entries in the low 24 bits, or 0 for an
+	// empty slot. A probe so reads eight bytes a slot.
+	slots   []uint64
 	entries []lexEntry
 	mask    uint64
 }
 
-// get returns the entry whose hash is h, or the zero entry.
-func (t *lexTable) get(h uint64) lexEntry {
+// lexIndexBits is the number of low bits of a slot that hold the index of
+// an entry.
+const lexIndexBits = 24
+
+// find returns the index in entries of the entry whose hash is h, or 0,
+// the index of the zero entry, when there is none.
+func (t *lexTable) find(h uint64) uint32 {
+	key := h &^ (1<<lexIndexBits - 1)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		switch t.keys[i] {
-		case h:
-			return t.entries[t.slots[i]]
-		case 0:
-			return lexEntry{}
+		slot := t.slots[i]
+		if slot == 0 {
+			return 0
+		}
+		if slot&^(1<<lexIndexBits-1) == key {
+			return uint32(slot & (1<<lexIndexBits - 1))
 		}
 	}
 }
@@ -103,27 +118,67 @@ func (t *lexTable) get(h uint64) lexEntry {
 // ref returns the entry whose hash is h, adding a zero entry when there
 // is none. The table must have a free slot.
 func (t *lexTable) ref(h uint64) *lexEntry {
+	key := h &^ (1<<lexIndexBits - 1)
 	i := h & t.mask
-	for t.keys[i] != 0 && t.keys[i] != h {
+	for t.slots[i] != 0 && t.slots[i]&^(1<<lexIndexBits-1) != key {
 		i = (i + 1) & t.mask
 	}
-	if t.keys[i] == 0 {
-		t.keys[i] = h
-		t.slots[i] = uint32(len(t.entries))
+	if t.slots[i] == 0 {
+		t.slots[i] = key | uint64(len(t.entries))
 		t.entries = append(t.entries, lexEntry{})
 	}
-	return &t.entries[t.slots[i]]
+	return &t.entries[t.slots[i]&(1<<lexIndexBits-1)]
 }
 
-// lexHash is FNV-1a, 64 bits, over b, which must already be lowercase. It
+// lexHash hashes the ASCII-lowercased bytes of s, eight at a time: each
+// word of eight bytes is lowercased at once, mixed in with a multiply and
+// a shift, and the length is mixed in last. Bytes from 0x80 up are hashed
+// as they are, so a caller lowercases letters outside ASCII first. It
 // never returns 0, which marks an empty slot of lexTable.
-func lexHash(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
+func lexHash(s string) uint64 {
+	h, _ := lexHashASCII(s)
+	return h
+}
+
+// lexHashBytes returns lexHash of the bytes b, without copying them.
+func lexHashBytes(b []byte) uint64 {
+	if len(b) == 0 {
+		return lexHash("")
 	}
-	return h | 1<<63
+	return lexHash(unsafe.String(&b[0], len(b)))
+}
+
+// lexHashASCII returns lexHash(s) and whether s is ASCII.
+func lexHashASCII(s string) (uint64, bool) {
+	h := uint64(0x243f6a8885a308d3)
+	n := len(s)
+	var seen uint64
+	for ; len(s) >= 8; s = s[8:] {
+		w := load8(s, 0)
+		seen |= w
+		h = lexMix(h, lowerWord(w))
+	}
+	if len(s) > 0 {
+		var w uint64
+		for k := len(s) - 1; k >= 0; k-- {
+			w = w<<8 | uint64(s[k])
+		}
+		seen |= w
+		h = lexMix(h, lowerWord(w))
+	}
+	return lexMix(h, uint64(n)) | 1<<63, seen&highBits == 0
+}
+
+// lexMix mixes the word w into the hash h.
+func lexMix(h, w uint64) uint64 {
+	h = (h ^ w) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+// lowerWord lowercases the ASCII capitals among the eight bytes of w.
+func lowerWord(w uint64) uint64 {
+	upper := inRange(w, w&^highBits, 'A', 'Z')
+	return w | upper>>2
 }
 
 // lexiconSlots is the size of the table, a power of two that keeps it
@@ -145,9 +200,9 @@ func decodeLexicon() *lexTable {
 	}
 
 	t := &lexTable{
-		keys:    make([]uint64, lexiconSlots),
-		slots:   make([]uint32, lexiconSlots),
-		entries: make([]lexEntry, 0, 160000),
+		slots: make([]uint64, lexiconSlots),
+		// Entry 0 is the zero entry that find returns for unlisted words.
+		entries: make([]lexEntry, 1, 164000),
 		mask:    lexiconSlots - 1,
 	}
 	var section string
@@ -170,7 +225,7 @@ func decodeLexicon() *lexTable {
 		if len(t.entries) >= lexiconSlots*6/10 {
 			panic("phi: lexicon table is full: raise lexiconSlots")
 		}
-		e := t.ref(lexHash(line))
+		e := t.ref(lexHashBytes(line))
 		switch section {
 		case "first":
 			e.firstRank = rank
@@ -185,29 +240,51 @@ func decodeLexicon() *lexTable {
 			if sp := bytes.IndexByte(line, ' '); sp > 0 {
 				// ref may grow entries, which moves e, so e is not
 				// used after this.
-				t.ref(lexHash(line[:sp])).cityPrefix = true
+				t.ref(lexHashBytes(line[:sp])).cityPrefix = true
 			}
 		case "common":
 			e.common = true
 		}
 	}
+
+	// The members of the word sets join the table, so that one lookup
+	// returns a word's entry and its sets together.
+	for k, w := range wordSetTable.words {
+		if w == "" {
+			continue
+		}
+		if len(t.entries) >= lexiconSlots*6/10 {
+			panic("phi: lexicon table is full: raise lexiconSlots")
+		}
+		t.ref(lexHash(w)).sets |= wordSetTable.masks[k]
+	}
 	return t
 }
 
-// lookupWord returns the lexicon entry of word in any case. It lowercases
-// into a stack buffer, and the map lookup of a converted byte slice does
-// not allocate. Letters outside ASCII are lowercased as Unicode letters
-// ("Šárka", "ÅSA").
+// lookupWord returns the lexicon entry of word in any case, with the mask
+// of the word sets that hold word, as inWordSet tests it. An ASCII word is
+// hashed as it is. A word with letters outside ASCII is lowercased as
+// Unicode letters into a stack buffer first ("Šárka", "ÅSA"), and its mask
+// is computed apart, because word sets ignore only ASCII case.
 func lookupWord(word string) lexEntry {
-	var buf [32]byte
-	if len(word) > len(buf) || len(word) == 0 {
+	if len(word) > 32 || len(word) == 0 {
 		return lexEntry{}
 	}
+	t := lexicon()
+	if h, ascii := lexHashASCII(word); ascii {
+		e := t.entries[t.find(h)]
+		if len(word) > 24 || !isLetter(word[0]) {
+			e.sets = 0
+		}
+		return e
+	}
+
+	var buf [32]byte
 	n := 0
 	for i := 0; i < len(word); {
 		c := word[i]
 		if c < utf8.RuneSelf {
-			buf[n] = lower(c)
+			buf[n] = c
 			n++
 			i++
 			continue
@@ -220,7 +297,12 @@ func lookupWord(word string) lexEntry {
 		n += utf8.EncodeRune(buf[n:], lr)
 		i += size
 	}
-	return lexicon().get(lexHash(buf[:n]))
+	e := t.entries[t.find(lexHashBytes(buf[:n]))]
+	e.sets = 0
+	if len(word) <= 24 && isLetter(word[0]) {
+		e.sets = wordSetMask(word)
+	}
+	return e
 }
 
 // lookupPhrase returns the lexicon entry of the words text[start:end],
@@ -252,7 +334,8 @@ func lookupPhrase(text string, start, end int) lexEntry {
 		n += utf8.EncodeRune(buf[n:], lr)
 		i += size
 	}
-	return lexicon().get(lexHash(buf[:n]))
+	t := lexicon()
+	return t.entries[t.find(lexHashBytes(buf[:n]))]
 }
 
 // wordSet is a set of lowercase words. The members of every wordSet live
@@ -331,14 +414,18 @@ func wordSetHash(word string) uint32 {
 // inWordSet reports whether word, in any ASCII case, is in set. Words
 // longer than 24 bytes or not starting with a letter are never in a set.
 func inWordSet(set *wordSet, word string) bool {
+	return set.mayHold(word) && wordSetMask(word)&set.bit != 0
+}
+
+// mayHold reports whether word passes the filter by first letter, length
+// and second letter of set, which every member passes. It reads two
+// arrays, so it saves a lookup for most words that are not members.
+func (set *wordSet) mayHold(word string) bool {
 	if len(word) == 0 || len(word) > 24 || !isLetter(word[0]) {
 		return false
 	}
 	first := lower(word[0]) - 'a'
-	if set.lengths[first]&(1<<len(word)) == 0 || set.seconds[first]&secondLetterBit(word) == 0 {
-		return false
-	}
-	return wordSetMask(word)&set.bit != 0
+	return set.lengths[first]&(1<<len(word)) != 0 && set.seconds[first]&secondLetterBit(word) != 0
 }
 
 // wordSetMask returns the bitmask of the sets that hold word in any ASCII

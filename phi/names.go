@@ -68,9 +68,9 @@ func (d NameDetector) Detect(text string, dst []Finding) []Finding {
 // or of setWordStart in text without capitals, through ix when it is not
 // nil.
 //
-// NOTE: setWordStart holds ASCII letters only, so a name whose first letter
-// is not ASCII ("Šárka", "Ávalos") is found only as the second word of a
-// pair; indexing word starts above 0x7f would lift that limit.
+// NOTE: in text without ASCII capitals setWordStart is visited, which
+// holds ASCII letters only, so there a name whose first letter is not
+// ASCII ("šárka") is found only as the second word of a pair.
 func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
 	// Names in lowercase are read only in text typed without capitals,
 	// where nothing else marks them and where they are cheap to look for.
@@ -80,6 +80,29 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		visit = setWordStart
 	}
 	for i := ix.next(text, visit, 0); i < len(text); i = ix.next(text, visit, i+1) {
+		if text[i] >= utf8.RuneSelf {
+			// A capital outside ASCII opens a name word ("Šárka
+			// Ottová", "Éva"). No cue word starts outside ASCII, so the
+			// rules without a cue apply.
+			if !isNameStart(text, i) || letterOrDigitBefore(text, i) {
+				continue
+			}
+			end, conf := listNameEnd(ix, text, i)
+			if listed, listEnd := nameListFindings(ix, text, i, dst, d.Name()); listEnd > end {
+				dst = listed
+				i = listEnd - 1
+				continue
+			}
+			if end > 0 {
+				if !clinicianContext(text, i, end) {
+					dst = append(dst, Finding{Type: TypeName, Start: i, End: end, Confidence: conf, Detector: d.Name()})
+				}
+				i = end - 1
+				continue
+			}
+			i = ix.nameWordEnd(text, i) - 1
+			continue
+		}
 		if !isLetter(text[i]) {
 			continue
 		}
@@ -89,12 +112,9 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		}
 		w := ix.wordEnd(text, i)
 
-		if after, conf, title := nameCue(text, i, w); after >= 0 {
-			end := nameEnd(text, after, title)
-			if end == after && conf < confNameLabel {
-				end = lowercaseNameEnd(text, after)
-			}
-			if end > after {
+		// Only words whose first two bytes open a cue word can be cues.
+		if ix.has(setNameCue, i) {
+			if after, end, conf := cueNameSpan(ix, text, i, w); end > after {
 				if !clinicianContext(text, after, end) {
 					dst = append(dst, Finding{Type: TypeName, Start: after, End: end, Confidence: conf, Detector: d.Name()})
 				}
@@ -104,7 +124,14 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		}
 
 		if !isUpper(text[i]) {
-			if end := lowercaseNameAt(text, i, w, lowercaseText); end > 0 {
+			if lowercaseText {
+				if listed, listEnd := lowercaseNameList(ix, text, i, dst, d.Name()); listEnd > 0 {
+					dst = listed
+					i = listEnd - 1
+					continue
+				}
+			}
+			if end := lowercaseNameAt(ix, text, i, w, lowercaseText); end > 0 {
 				dst = append(dst, Finding{Type: TypeName, Start: i, End: end, Confidence: confNameSingle, Detector: d.Name()})
 				i = end - 1
 				continue
@@ -114,9 +141,9 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		}
 		end, conf := initialNameEnd(text, i, w), confNameInitial
 		if end < 0 {
-			end, conf = listNameEnd(text, i)
+			end, conf = listNameEnd(ix, text, i)
 		}
-		if listed, listEnd := nameListFindings(text, i, dst, d.Name()); listEnd > end {
+		if listed, listEnd := nameListFindings(ix, text, i, dst, d.Name()); listEnd > end {
 			dst = listed
 			i = listEnd - 1
 			continue
@@ -131,6 +158,24 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		i = w - 1
 	}
 	return dst
+}
+
+// cueNameSpan returns the span and confidence of the name after the cue
+// word text[i:w], or end -1 when the word is no cue or no name follows.
+func cueNameSpan(ix *textIndex, text string, i, w int) (after, end int, conf float64) {
+	after, conf, title := nameCue(ix, text, i, w)
+	if after < 0 {
+		return 0, -1, 0
+	}
+	end = nameEnd(text, after, title)
+	switch {
+	case end > after:
+	case conf < confNameLabel:
+		end = lowercaseNameEnd(ix, text, after)
+	case formLabelBefore(text, after):
+		end = labelledLowercaseNameEnd(ix, text, after)
+	}
+	return after, end, conf
 }
 
 // ClinicianNameDetector finds the names of clinicians: after "Dr", "Dr."
@@ -323,7 +368,7 @@ var nameCueWords = []string{
 // nameCue checks whether the word text[i:w] is a name cue. It returns where
 // the name would start, the confidence and whether the cue is a title, or
 // after -1.
-func nameCue(text string, i, w int) (after int, conf float64, title bool) {
+func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, title bool) {
 	word := text[i:w]
 	j := w
 	switch word {
@@ -367,19 +412,22 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 		}
 		conf = confNamePatient
 	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me":
-		if !speechCueFits(text, i, w) {
+		if !speechCueFits(ix, text, i, w) {
 			return -1, 0, false
 		}
 		conf = confNameRelative
 	default:
-		if len(word) < 3 || len(word) > 13 || !inWordSet(relativeCues, word) {
+		if len(word) < 3 || len(word) > 13 || !relativeCues.mayHold(word) || !ix.lookup(text, i, w).in(relativeCues) {
 			return -1, 0, false
 		}
 		if j < len(text) && text[j] == ',' {
 			j++
 		}
 		k := skipSpaces(text, j)
-		if k == j || k >= len(text) || !lookupWord(text[k:nameWordEnd(text, k)]).isFirst() {
+		if k == j || k >= len(text) {
+			return -1, 0, false
+		}
+		if !ix.lookup(text, k, nameWordEnd(text, k)).isFirst() && !possessedRelativeName(ix, text, i, k) {
 			return -1, 0, false
 		}
 		conf = confNameRelative
@@ -403,13 +451,13 @@ func nameCue(text string, i, w int) (after int, conf float64, title bool) {
 // participle before and two name words after ("directed by Ann Lee"),
 // because "caused by Staphylococcus" is common in notes. "me" counts only
 // after "call" or "calls" ("people call me Aantje").
-func speechCueFits(text string, i, w int) bool {
+func speechCueFits(ix *textIndex, text string, i, w int) bool {
 	k := skipSpaces(text, w)
 	if k == w || k-w > 2 {
 		return false
 	}
-	tok, ok := nameTokenAt(text, k)
-	if !ok || tok.digits || inWordSet(salutationWords, tok.word) {
+	tok, ok := nameTokenAt(ix, text, k)
+	if !ok || tok.digits || tok.lex.in(salutationWords) {
 		return false
 	}
 	switch text[i:w] {
@@ -428,7 +476,7 @@ func speechCueFits(text string, i, w int) bool {
 		if len(prev) < 4 || !hasPrefixFold(prev, len(prev)-2, "ed") {
 			return false
 		}
-		second, ok := nameTokenAt(text, tok.end+1)
+		second, ok := nameTokenAt(ix, text, tok.end+1)
 		return ok && tok.end < len(text) && text[tok.end] == ' ' && !second.digits
 	case "me":
 		prev := previousWord(text, i)
@@ -567,15 +615,35 @@ func letterRunEnd(text string, i int) int {
 	return i
 }
 
+// letterOrDigitBefore reports whether the character before i, ASCII or
+// not, is a letter or a digit, so that i does not start a word.
+func letterOrDigitBefore(text string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	if c := text[i-1]; c < utf8.RuneSelf {
+		return isAlnum(c)
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:i])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
 // isNameStart reports whether a capital letter, ASCII or not, starts at i
 // ("Jane", "Åsa", "Łukasz").
 func isNameStart(text string, i int) bool {
-	if i >= len(text) {
-		return false
+	if i < len(text) {
+		if c := text[i]; c < utf8.RuneSelf {
+			return c-'A' < 26
+		}
+		return isUpperRune(text, i)
 	}
-	if c := text[i]; c < utf8.RuneSelf {
-		return isUpper(c)
-	}
+	return false
+}
+
+// isUpperRune reports whether the character at i, outside ASCII, is an
+// uppercase letter. It is apart from isNameStart so that the ASCII case
+// compiles inline.
+func isUpperRune(text string, i int) bool {
 	r, _ := utf8.DecodeRuneInString(text[i:])
 	return unicode.IsUpper(r)
 }
@@ -588,12 +656,30 @@ func isNameTerminator(c byte) bool {
 	return false
 }
 
+// nameWordEnd returns nameWordEnd(text, i), reading the run of ASCII
+// letters at i from the letter bitmap when ix is not nil.
+func (ix *textIndex) nameWordEnd(text string, i int) int {
+	if ix == nil || i >= len(text) {
+		return nameWordEnd(text, i)
+	}
+	j := ix.wordEnd(text, i)
+	if j < len(text) && text[j] >= utf8.RuneSelf {
+		j = letterRunEnd(text, j)
+	}
+	return nameWordTail(text, j)
+}
+
 // nameWordEnd returns the end of the word at i, which may join letters
 // with a hyphen or an apostrophe ("Smith-Jones", "O'Brien") and contain
 // letters outside ASCII ("Lepistö", "Åberg"). A possessive "'s" is not
 // part of the word.
 func nameWordEnd(text string, i int) int {
-	j := letterRunEnd(text, i)
+	return nameWordTail(text, letterRunEnd(text, i))
+}
+
+// nameWordTail returns the end of a name word whose first run of letters
+// ends at j, over the parts joined by hyphens and apostrophes.
+func nameWordTail(text string, j int) int {
 	for j+1 < len(text) && (text[j] == '-' || text[j] == '\'') && isLetter(text[j+1]) {
 		next := letterRunEnd(text, j+1)
 		if text[j] == '\'' && next == j+2 && lower(text[j+1]) == 's' {
@@ -608,20 +694,18 @@ func nameWordEnd(text string, i int) int {
 // be part of a name: it is not all capitals (an acronym such as "HIV") and
 // not a stop word.
 func isNameWord(word string) bool {
-	if len(word) < 2 {
-		return false
-	}
-	lowerSeen := false
+	return nameWordShape(word) && !isNameStopWord(word)
+}
+
+// nameWordShape reports whether word has at least two bytes and a
+// lowercase ASCII letter after the first, the shape part of isNameWord.
+func nameWordShape(word string) bool {
 	for i := 1; i < len(word); i++ {
 		if isLower(word[i]) {
-			lowerSeen = true
-			break
+			return true
 		}
 	}
-	if !lowerSeen {
-		return false
-	}
-	return !isNameStopWord(word)
+	return false
 }
 
 // isNameStopWord reports whether word, in any ASCII case, is in
@@ -699,7 +783,7 @@ var relativeCues = newWordSet(
 // john roe", "pt john r"), or i. The first word must be a listed given
 // name that is not also an English word; a listed surname or a single
 // letter may follow.
-func lowercaseNameEnd(text string, i int) int {
+func lowercaseNameEnd(ix *textIndex, text string, i int) int {
 	if i >= len(text) || !isLower(text[i]) {
 		return i
 	}
@@ -726,18 +810,20 @@ type nameToken struct {
 	end    int
 	word   string
 	digits bool
+	// lex is the lexicon entry of word, looked up once.
+	lex lexEntry
 }
 
 // entry returns the lexicon entry of the token's letters.
-func (t nameToken) entry() lexEntry { return lookupWord(t.word) }
+func (t nameToken) entry() lexEntry { return t.lex }
 
 // nameTokenAt reads a capitalized name word at i. It returns ok false for
 // acronyms, stop words, eponyms and other words in notNameWords.
-func nameTokenAt(text string, i int) (tok nameToken, ok bool) {
+func nameTokenAt(ix *textIndex, text string, i int) (tok nameToken, ok bool) {
 	if !isNameStart(text, i) {
 		return tok, false
 	}
-	w := nameWordEnd(text, i)
+	w := ix.nameWordEnd(text, i)
 	word := text[i:w]
 	tok.end = w
 	if n := digitsAt(text, w); n > 0 {
@@ -747,8 +833,15 @@ func nameTokenAt(text string, i int) (tok nameToken, ok bool) {
 			return tok, false
 		}
 		tok.end, tok.digits = w+n, true
-	} else if !isNameWord(word) || inWordSet(notNameWords, word) {
-		return tok, false
+		tok.lex = ix.lookup(text, i, w)
+	} else {
+		if !nameWordShape(word) {
+			return tok, false
+		}
+		tok.lex = ix.lookup(text, i, w)
+		if tok.lex.in(nameStopWords) || tok.lex.in(notNameWords) {
+			return tok, false
+		}
 	}
 	tok.word = word
 	return tok, true
@@ -756,18 +849,29 @@ func nameTokenAt(text string, i int) (tok nameToken, ok bool) {
 
 // listNameEnd returns the end of a name without a cue that starts with
 // the capitalized word at i, and its confidence, or -1.
-func listNameEnd(text string, i int) (int, float64) {
-	first, ok := nameTokenAt(text, i)
+func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
+	first, ok := nameTokenAt(ix, text, i)
 	if !ok {
 		return -1, 0
 	}
 	if first.digits {
-		return suffixNameEnd(text, i, first)
+		return suffixNameEnd(ix, text, i, first)
 	}
 	initial := sentenceStart(text, i)
 	e := first.entry()
+	if !initial {
+		if end := workNameEnd(ix, text, i, first); end > 0 {
+			return end, confNameSingle
+		}
+		if end := earlyWorkEnd(text, i, first); end > 0 {
+			return end, confNameSingle
+		}
+	}
 	if !e.isFirst() {
-		if end := unlistedPairEnd(text, i, first, initial); end > 0 {
+		if end := unlistedPairEnd(ix, text, i, first, initial); end > 0 {
+			return end, confNameSingle
+		}
+		if end := unlistedSubjectEnd(ix, text, first); end > 0 {
 			return end, confNameSingle
 		}
 		return -1, 0
@@ -779,20 +883,20 @@ func listNameEnd(text string, i int) (int, float64) {
 		if isUpper(text[next]) && (next+1 == len(text) || isNameTerminator(text[next+1]) && text[next+1] != '\'') && !e.common {
 			return next + 1, confNameList
 		}
-		if second, ok := nameTokenAt(text, next); ok && !second.digits {
-			end, conf := pairNameEnd(text, first, second, initial)
-			if end > 0 && !eponymAfter(text, end) {
+		if second, ok := nameTokenAt(ix, text, next); ok && !second.digits {
+			end, conf := pairNameEnd(ix, text, first, second, initial)
+			if end > 0 && !eponymAfter(ix, text, end) {
 				return end, conf
 			}
 		}
 	}
-	if end := singleNameEnd(text, i, first, initial); end > 0 {
+	if end := singleNameEnd(ix, text, i, first, initial); end > 0 {
 		return end, confNameSingle
 	}
-	if end := unlistedPairEnd(text, i, first, initial); end > 0 {
+	if end := unlistedPairEnd(ix, text, i, first, initial); end > 0 {
 		return end, confNameSingle
 	}
-	if end := addressedNameEnd(text, i, first); end > 0 {
+	if end := addressedNameEnd(ix, text, i, first); end > 0 {
 		return end, confNameSingle
 	}
 	return -1, 0
@@ -802,13 +906,13 @@ func listNameEnd(text string, i int) (int, float64) {
 // lists, or returns -1. Two words that are both common English words
 // ("Will Young") are not enough, and neither is a common word opening a
 // sentence.
-func pairNameEnd(text string, first, second nameToken, initial bool) (int, float64) {
+func pairNameEnd(ix *textIndex, text string, first, second nameToken, initial bool) (int, float64) {
 	e1, e2 := first.entry(), second.entry()
 	if e1.common && (e2.common || initial) {
 		return -1, 0
 	}
 	if second.end+1 < len(text) && text[second.end] == ' ' && e2.isFirst() {
-		if third, ok := nameTokenAt(text, second.end+1); ok && !third.digits && third.entry().isLast() && !third.entry().common {
+		if third, ok := nameTokenAt(ix, text, second.end+1); ok && !third.digits && third.entry().isLast() && !third.entry().common {
 			return third.end, confNameList
 		}
 	}
@@ -829,23 +933,23 @@ func pairNameEnd(text string, first, second nameToken, initial bool) (int, float
 // a lowercase word or a colon anywhere, and otherwise only between
 // punctuation or after a preposition and not opening a sentence
 // ("female, Anna, seen", "John's notes").
-func singleNameEnd(text string, i int, tok nameToken, initial bool) int {
+func singleNameEnd(ix *textIndex, text string, i int, tok nameToken, initial bool) int {
 	e := tok.entry()
 	end := tok.end
-	if e.common || afterSaint(text, i) || eponymAfter(text, end) {
+	if e.common || afterSaint(text, i) || eponymAfter(ix, text, end) {
 		return -1
 	}
 	// A given name of other origin, or one with letters outside ASCII,
 	// before a verb is a person even when it opens a sentence:
 	// "Vsevolod is very reliable", "Zak shouted at".
-	if (e.firstRank > firstCensusNames || !isASCIIWord(tok.word)) && !e.isPlace() && verbAfter(text, end) {
+	if (e.firstRank > firstCensusNames || !isASCIIWord(tok.word)) && !e.isPlace() && verbAfter(ix, text, end) {
 		return end
 	}
 	// A frequent given name that is also a surname or a town is a person
 	// before a verb that takes a person as its subject ("Scott is a very
 	// kind person"). A US city must rank below the given name, so that
 	// "Jackson is a city" stays a place.
-	if e.firstRank <= 1500 && (e.cityRank == 0 || e.cityRank > e.firstRank) && verbAfter(text, end) {
+	if e.firstRank <= 1500 && (e.cityRank == 0 || e.cityRank > e.firstRank) && verbAfter(ix, text, end) {
 		return end
 	}
 	if e.firstRank > 1500 || e.cityRank > 0 && e.firstRank > 300 || e.lastRank > 0 && e.lastRank < e.firstRank {
@@ -891,10 +995,10 @@ var singleNameCues = newWordSet("like", "for", "in", "of", "to", "with", "and", 
 // suffixNameEnd returns the end of a run of Synthea-style name tokens
 // ("Sumiko254 Larue605") starting with tok at i, or -1. One token alone
 // counts only if its letters are a listed name.
-func suffixNameEnd(text string, i int, tok nameToken) (int, float64) {
+func suffixNameEnd(ix *textIndex, text string, i int, tok nameToken) (int, float64) {
 	end, n := tok.end, 1
 	for n < 4 && end+1 < len(text) && text[end] == ' ' {
-		next, ok := nameTokenAt(text, end+1)
+		next, ok := nameTokenAt(ix, text, end+1)
 		if !ok || !next.digits {
 			break
 		}
@@ -909,7 +1013,7 @@ func suffixNameEnd(text string, i int, tok nameToken) (int, float64) {
 
 // eponymAfter reports whether the word after end makes the name before it
 // an eponym ("Stevens Johnson syndrome", "Wells score").
-func eponymAfter(text string, end int) bool {
+func eponymAfter(ix *textIndex, text string, end int) bool {
 	j := end
 	if j+1 < len(text) && text[j] == '\'' && text[j+1] == 's' {
 		j += 2
@@ -918,7 +1022,7 @@ func eponymAfter(text string, end int) bool {
 		return false
 	}
 	w := wordEnd(text, j+1)
-	return inWordSet(eponymFollowers, text[j+1:w])
+	return w > j+1 && eponymFollowers.mayHold(text[j+1:w]) && ix.lookup(text, j+1, w).in(eponymFollowers)
 }
 
 // sentenceStart reports whether the word at i opens a sentence, a line or

@@ -1,5 +1,7 @@
 package phi
 
+import "unicode/utf8"
+
 // Rules for names that the Census lists alone do not settle. They cover
 // names of other origins and names without a listed given name. They also
 // cover given names alone where only a person fits: in a list of people, a
@@ -20,28 +22,33 @@ package phi
 // No word may be a common English word, a country or a town that is not
 // also a listed name, so that "New Westminster" and "Costa Rica" stay
 // places while "Murphy" (a surname and a town) may still be a name.
-func unlistedPairEnd(text string, i int, first nameToken, initial bool) int {
+func unlistedPairEnd(ix *textIndex, text string, i int, first nameToken, initial bool) int {
 	next := first.end + 1
 	if next >= len(text) || text[first.end] != ' ' || !isNameStart(text, next) {
 		return -1
 	}
 	e1 := first.entry()
-	if e1.common || e1.isPlace() && !e1.isName() || inWordSet(countryNames, first.word) {
+	if e1.common || e1.isPlace() && !e1.isName() || first.lex.in(countryNames) {
 		return -1
 	}
 	if middle := bareInitialEnd(text, next); middle > next && middle+1 < len(text) {
 		next = middle + 1
 	}
-	second, ok := nameTokenAt(text, next)
+	second, ok := nameTokenAt(ix, text, next)
 	if !ok || second.digits {
 		return -1
 	}
 	e2 := second.entry()
-	if e2.common || e2.isPlace() && !e2.isName() || inWordSet(countryNames, second.word) || eponymAfter(text, second.end) {
+	if e2.common || e2.isPlace() && !e2.isName() || second.lex.in(countryNames) || eponymAfter(ix, text, second.end) {
 		return -1
 	}
 	if lookupPhrase(text, i, second.end).isPlace() {
 		return -1
+	}
+	// A pair that fills its line above a postal address is the
+	// addressee: "Duqyaha Karataev" above "3657 Laukaantie 80".
+	if lineStart(text, i) && lineEndAt(text, second.end) && !organizationWord(second.word) && addressBelow(text, second.end) {
+		return second.end
 	}
 	foreign := !isASCIIWord(first.word) || !isASCIIWord(second.word)
 	switch {
@@ -50,7 +57,7 @@ func unlistedPairEnd(text string, i int, first nameToken, initial bool) int {
 	case initial:
 		// At the start of a sentence two capitalized words need a
 		// listed surname and a verb after it: "Tomomi Nishiyama lives".
-		if e2.isLast() && verbAfter(text, second.end) {
+		if e2.isLast() && verbAfter(ix, text, second.end) {
 			return second.end
 		}
 		// A pair with a listed word that fills the rest of its line is
@@ -59,6 +66,7 @@ func unlistedPairEnd(text string, i int, first nameToken, initial bool) int {
 		if (e1.isFirst() || e2.isLast()) && lineEndAt(text, second.end) && !organizationWord(second.word) {
 			return second.end
 		}
+
 		return -1
 	case e2.isLast() || e1.isFirst():
 		return second.end
@@ -113,23 +121,43 @@ func bareInitialEnd(text string, i int) int {
 // name, or a common English word other than a Census name. At least half
 // of the items must be listed names or hold letters outside ASCII, so
 // that "Norco, Xanax and Valium" is not a list of people.
-func nameListFindings(text string, i int, dst []Finding, detector string) ([]Finding, int) {
+func nameListFindings(ix *textIndex, text string, i int, dst []Finding, detector string) ([]Finding, int) {
+	// Most capitalized words are not followed by a list separator, so
+	// that is checked before any lookup. A word with a numeric suffix is
+	// no list item.
+	if !isNameStart(text, i) {
+		return dst, -1
+	}
+	// Items are separated by ", ", " and " or " & ". A hyphen, an
+	// apostrophe or a letter outside ASCII may continue the word.
+	w := ix.wordEnd(text, i)
+	if w >= len(text) {
+		return dst, -1
+	}
+	switch c := text[w]; {
+	case c == ',':
+	case c == ' ':
+		if !hasPrefixFold(text, w+1, "and ") && !hasPrefixFold(text, w+1, "& ") {
+			return dst, -1
+		}
+	case c == '-' || c == '\'' || c >= utf8.RuneSelf:
+	default:
+		return dst, -1
+	}
+	if w := ix.nameWordEnd(text, i); digitsAt(text, w) > 0 || listSeparatorEnd(text, w) < 0 {
+		return dst, -1
+	}
 	var items [8]nameToken
 	var starts [8]int
 	n, evidence, common, unlisted := 0, 0, 0, 0
 	pos := i
-	// Most capitalized words are not followed by a list separator, so
-	// that is checked before any lookup.
-	if tok, ok := nameTokenAt(text, i); !ok || tok.digits || listSeparatorEnd(text, tok.end) < 0 {
-		return dst, -1
-	}
 	for n < len(items) {
-		tok, ok := nameTokenAt(text, pos)
+		tok, ok := nameTokenAt(ix, text, pos)
 		if !ok || tok.digits {
 			break
 		}
 		e := tok.entry()
-		if e.common && !e.isCensusName() || e.isPlace() && !e.isName() || inWordSet(countryNames, tok.word) || eponymAfter(text, tok.end) {
+		if e.common && !e.isCensusName() || e.isPlace() && !e.isName() || tok.lex.in(countryNames) || eponymAfter(ix, text, tok.end) {
 			return dst, -1
 		}
 		listed := e.isName() || !isASCIIWord(tok.word)
@@ -204,7 +232,7 @@ func listSeparatorEnd(text string, i int) int {
 // A town that is also a given name counts when the lists rank it higher
 // as a given name than as a US city and it is a frequent given name
 // ("Mary", "Roy"): towns are not addressed or asked questions.
-func addressedNameEnd(text string, i int, tok nameToken) int {
+func addressedNameEnd(ix *textIndex, text string, i int, tok nameToken) int {
 	e := tok.entry()
 	if !e.isFirst() || e.common || e.isPlace() && !namePlaceFits(e) {
 		return -1
@@ -215,7 +243,7 @@ func addressedNameEnd(text string, i int, tok nameToken) int {
 	}
 	switch c := text[end]; {
 	case c == '\'' || hasPrefixFold(text, end, "\u2019"):
-		if !eponymAfter(text, end) {
+		if !eponymAfter(ix, text, end) {
 			return end
 		}
 	case c == ',' && lineStart(text, i):
@@ -282,11 +310,12 @@ func lineStartOf(text string, i int) int {
 
 // verbAfter reports whether a verb that takes a person as its subject
 // follows position i after one space ("is", "has", "said", "lives").
-func verbAfter(text string, i int) bool {
+func verbAfter(ix *textIndex, text string, i int) bool {
 	if i+1 >= len(text) || text[i] != ' ' || !isLower(text[i+1]) {
 		return false
 	}
-	return inWordSet(personVerbs, text[i+1:wordEnd(text, i+1)])
+	w := wordEnd(text, i+1)
+	return personVerbs.mayHold(text[i+1:w]) && ix.lookup(text, i+1, w).in(personVerbs)
 }
 
 // personVerbs are verbs that follow the name of a person who opens a
@@ -306,7 +335,7 @@ var personVerbs = newWordSet(
 // The first word must be a listed given name and the second a listed
 // surname or a word with letters outside ASCII. Neither may be a common
 // English word, a stop word or a word such as a month or a drug.
-func lowercasePairEnd(text string, i, w int) int {
+func lowercasePairEnd(ix *textIndex, text string, i, w int) int {
 	if w+1 >= len(text) || text[w] != ' ' {
 		return -1
 	}
@@ -324,7 +353,7 @@ func lowercasePairEnd(text string, i, w int) int {
 		return -1
 	}
 	e2 := lookupWord(second)
-	if e2.common || isNameStopWord(second) || inWordSet(notNameWords, second) || eponymAfter(text, end) {
+	if e2.common || isNameStopWord(second) || inWordSet(notNameWords, second) || eponymAfter(ix, text, end) {
 		return -1
 	}
 	if !e2.isLast() && isASCIIWord(second) {
@@ -347,11 +376,306 @@ func hasCapitalWordStart(text string, ix *textIndex) bool {
 	return false
 }
 
-// lowercaseNameAt returns lowercasePairEnd(text, i, w) in text typed
+// lowercaseNameAt returns lowercasePairEnd(ix, text, i, w) in text typed
 // without capitals, and -1 elsewhere without reading the lists.
-func lowercaseNameAt(text string, i, w int, lowercaseText bool) int {
+func lowercaseNameAt(ix *textIndex, text string, i, w int, lowercaseText bool) int {
 	if !lowercaseText {
 		return -1
 	}
-	return lowercasePairEnd(text, i, w)
+	return lowercasePairEnd(ix, text, i, w)
+}
+
+// unlistedSubjectEnd returns the end of a capitalized word that the lists
+// do not know, tok, when a verb that only a person takes follows it
+// ("Timotea lives on", "Valida spent a year", "Mehrudin shouted"), or -1.
+// Drugs and diseases open sentences too, but with verbs such as "is",
+// "works" or "began", which personOnlyVerbs leaves out. The word must not
+// be a common English word, a town or a country.
+func unlistedSubjectEnd(ix *textIndex, text string, tok nameToken) int {
+	j := tok.end
+	if j+1 >= len(text) || text[j] != ' ' || !isLower(text[j+1]) {
+		return -1
+	}
+	w := wordEnd(text, j+1)
+	if !personOnlyVerbs.mayHold(text[j+1:w]) || !ix.lookup(text, j+1, w).in(personOnlyVerbs) {
+		return -1
+	}
+	if e := tok.lex; e.common || e.isPlace() || e.isFirst() || e.in(countryNames) {
+		return -1
+	}
+	return j
+}
+
+// personOnlyVerbs follow a person as the subject of a sentence and not, in
+// clinical text, a drug, a disease or a test. Verbs that also form a
+// passive after a drug ("Lisinopril said to be", "told to stop") are left
+// out.
+var personOnlyVerbs = newWordSet(
+	"lives", "lived", "spent", "shouted", "wrote", "married", "thinks",
+	"wants", "wanted", "loves", "loved", "likes", "liked", "met",
+	"joined", "smiled", "laughed", "replied", "answered", "argued",
+	"whispered", "cried",
+)
+
+// formLabelBefore reports whether the name at i follows a form label
+// ("Name:", "Patient name:") or "my name is", where a value typed in
+// lowercase ("hyuuma t. maida") is still the name.
+func formLabelBefore(text string, i int) bool {
+	j := i
+	for j > 0 && (text[j-1] == ' ' || text[j-1] == '\t') {
+		j--
+	}
+	if j > 0 && text[j-1] == ':' {
+		return true
+	}
+	k := j
+	for k > 0 && isLetter(text[k-1]) {
+		k--
+	}
+	if !equalFold(text[k:j], "is") {
+		return false
+	}
+	name := previousWord(text, k)
+	nameStart := k - 1 - len(name)
+	for nameStart > 0 && text[nameStart] == ' ' && text[nameStart-1] == ' ' {
+		nameStart--
+	}
+	return equalFold(name, "name") && equalFold(previousWord(text, nameStart), "my")
+}
+
+// labelledLowercaseNameEnd returns the end of one to three lowercase name
+// words or initials after a form label ("name:    hyuuma t. maida"), or
+// i. The words must hold letters only and not be stop words, months,
+// drugs or other words of notNameWords, and one must have two letters or
+// more.
+func labelledLowercaseNameEnd(ix *textIndex, text string, i int) int {
+	end, words := i, 0
+	k := i
+words:
+	for parts := 0; parts < 3 && k < len(text); parts++ {
+		if !isLower(text[k]) && text[k] < utf8.RuneSelf {
+			break
+		}
+		w := nameWordEnd(text, k)
+		if w == k || isNameStart(text, k) {
+			break
+		}
+		switch {
+		case w == k+1:
+			// An initial, with or without its period.
+			if w < len(text) && text[w] == '.' {
+				w++
+			}
+		default:
+			e := ix.lookup(text, k, w)
+			if e.in(nameStopWords) || e.in(notNameWords) || e.common && !e.isName() {
+				break words
+			}
+			words++
+		}
+		if w < len(text) && isAlnum(text[w]) {
+			break
+		}
+		end = w
+		if w+1 >= len(text) || text[w] != ' ' {
+			break
+		}
+		k = w + 1
+	}
+	if words == 0 {
+		return i
+	}
+	return end
+}
+
+// possessedRelativeName reports whether the relative cue at i follows a
+// possessive ("my kid Tadzio", "her son Dzhambek") and a capitalized word
+// at k follows it that the lists do not know as an English word, a town
+// or a country. A relative named after a possessive is a person even when
+// the name is in no list.
+func possessedRelativeName(ix *textIndex, text string, i, k int) bool {
+	switch prev := previousWord(text, i); {
+	case equalFold(prev, "my"), equalFold(prev, "his"), equalFold(prev, "her"),
+		equalFold(prev, "our"), equalFold(prev, "their"), equalFold(prev, "your"):
+	default:
+		return false
+	}
+	tok, ok := nameTokenAt(ix, text, k)
+	if !ok || tok.digits {
+		return false
+	}
+	e := tok.lex
+	return !e.common && !e.isPlace() && !e.in(countryNames) && !eponymAfter(ix, text, tok.end)
+}
+
+// workNouns name a creative work or a performance that a person's name
+// can qualify: "the Jensen novel", "a Ravil G Yefimov concert".
+var workNouns = newWordSet(
+	"novel", "novels", "song", "songs", "album", "albums", "book", "books",
+	"film", "films", "movie", "movies", "concert", "concerts", "poem",
+	"poems", "biography", "memoir", "tour", "version", "cover", "story",
+	"stories", "painting", "paintings", "play", "plays", "recording",
+)
+
+// workNameEnd returns the end of a name of one or two words, with an
+// optional middle initial, between "the", "a" or "an" and a word of
+// workNouns ("Unlike the Jensen novel", "a Ravil G Yefimov concert"), or
+// -1. The words must not be common English words, towns or countries.
+func workNameEnd(ix *textIndex, text string, i int, first nameToken) int {
+	switch prev := previousWord(text, i); {
+	case equalFold(prev, "the"), equalFold(prev, "a"), equalFold(prev, "an"):
+	default:
+		return -1
+	}
+	if e := first.lex; e.common || e.isPlace() && !e.isName() || e.in(countryNames) {
+		return -1
+	}
+	end := first.end
+	if next := end + 1; next < len(text) && text[end] == ' ' && isNameStart(text, next) {
+		k := next
+		if middle := bareInitialEnd(text, next); middle > next {
+			k = middle + 1
+		}
+		if second, ok := nameTokenAt(ix, text, k); ok && !second.digits {
+			e := second.lex
+			if e.common || e.isPlace() && !e.isName() || e.in(countryNames) {
+				return -1
+			}
+			end = second.end
+		}
+	}
+	if end+1 >= len(text) || text[end] != ' ' {
+		return -1
+	}
+	w := wordEnd(text, end+1)
+	if !workNouns.mayHold(text[end+1:w]) || !ix.lookup(text, end+1, w).in(workNouns) {
+		return -1
+	}
+	return end
+}
+
+// earlyWorkEnd returns the end of a listed name or a name with letters
+// outside ASCII after "early" that closes a sentence or a clause ("than
+// early Bulgakov?", meaning the artist's early work), or -1. Eponyms of
+// diseases ("early Parkinson's") are in notNameWords and never reach here.
+func earlyWorkEnd(text string, i int, tok nameToken) int {
+	if !equalFold(previousWord(text, i), "early") || tok.lex.common {
+		return -1
+	}
+	if !tok.lex.isName() && isASCIIWord(tok.word) {
+		return -1
+	}
+	if tok.end < len(text) && (text[tok.end] == '?' || text[tok.end] == '.' || text[tok.end] == '!' || text[tok.end] == ',') {
+		return tok.end
+	}
+	return -1
+}
+
+// addressBelow reports whether one of the three lines after the line that
+// holds i opens a postal address, blank lines not counted. An address
+// opens with a house number of one to six digits and a word, or is a
+// military or box address ("PSC 3294", "Unit 1009", "P.O. Box 242"). Quote
+// marks (">") before a line are skipped.
+func addressBelow(text string, i int) bool {
+	for lines := 0; lines < 3; {
+		nl := i
+		for nl < len(text) && text[nl] != '\n' {
+			nl++
+		}
+		if nl >= len(text) {
+			return false
+		}
+		j := nl + 1
+		for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '>' || text[j] == '\r') {
+			j++
+		}
+		i = j
+		if j >= len(text) || text[j] == '\n' {
+			continue
+		}
+		lines++
+		if n := digitsAt(text, j); n >= 1 && n <= 6 && j+n+1 < len(text) && text[j+n] == ' ' && (isLetter(text[j+n+1]) || isDigit(text[j+n+1]) || text[j+n+1] >= utf8.RuneSelf) {
+			return true
+		}
+		if mayOpenBox(text, j) && boxEnd(text, j) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lowercaseNameList reports the items of a list of three or more given
+// names typed in lowercase ("silvana, adam, christopher, kristina, chad
+// and caleb") that starts at i, and returns the extended dst and the end of
+// the list, or dst and -1. Each item is one word that is not a stop word
+// or a word of notNameWords. All items but one must be listed given
+// names, and two of them given names that are not English words, so that
+// "fever, cough and chills" or "may, june and july" is no list of people.
+func lowercaseNameList(ix *textIndex, text string, i int, dst []Finding, detector string) ([]Finding, int) {
+	// Most words are not followed by ", ", so that is checked before any
+	// lookup.
+	if w := wordEnd(text, i); w+1 >= len(text) || text[w] != ',' {
+		return dst, -1
+	}
+	var starts, ends [8]int
+	n, listed, distinct := 0, 0, 0
+	for pos := i; n < len(starts); {
+		if pos >= len(text) || !isLower(text[pos]) && text[pos] < utf8.RuneSelf {
+			break
+		}
+		end := nameWordEnd(text, pos)
+		if end == pos || end < len(text) && isAlnum(text[end]) {
+			break
+		}
+		e := ix.lookup(text, pos, end)
+		if e.in(nameStopWords) || e.in(notNameWords) {
+			return dst, -1
+		}
+		if e.isFirst() {
+			listed++
+			if !e.common {
+				distinct++
+			}
+		}
+		starts[n], ends[n] = pos, end
+		n++
+		next := listSeparatorEnd(text, end)
+		if next < 0 {
+			// listSeparatorEnd wants a capital after the separator.
+			next = lowercaseSeparatorEnd(text, end)
+		}
+		if next < 0 {
+			break
+		}
+		pos = next
+	}
+	if n < 3 || listed < n-1 || distinct < 2 {
+		return dst, -1
+	}
+	for k := 0; k < n; k++ {
+		dst = append(dst, Finding{Type: TypeName, Start: starts[k], End: ends[k], Confidence: confNameSingle, Detector: detector})
+	}
+	return dst, ends[n-1]
+}
+
+// lowercaseSeparatorEnd returns where the next item starts after ", ",
+// ", and " or " and " at i before a lowercase word, or -1.
+func lowercaseSeparatorEnd(text string, i int) int {
+	j := i
+	if j < len(text) && text[j] == ',' {
+		j++
+	}
+	if j >= len(text) || text[j] != ' ' {
+		return -1
+	}
+	j++
+	if hasPrefixFold(text, j, "and ") {
+		j += 4
+	} else if j == i+1 {
+		return -1
+	}
+	if j >= len(text) || !isLower(text[j]) && text[j] < utf8.RuneSelf {
+		return -1
+	}
+	return j
 }

@@ -117,7 +117,7 @@ type IPDetector struct{}
 func (IPDetector) Name() string { return "ip" }
 
 // versionCues are the words after which a dotted quad is a version number.
-var versionCues = []string{"version", "ver", "release", "build", "v"}
+var versionCues = newCueList("version", "ver", "release", "build", "v")
 
 // maxIPv6Len is the length of the longest IPv6 text form,
 // "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".
@@ -149,7 +149,7 @@ func (d IPDetector) detectIPv4(text string, ix *textIndex, dst []Finding) []Find
 		if end < 0 {
 			continue
 		}
-		if cueBefore(text, start, 12, versionCues) >= 0 {
+		if cueBefore(ix, text, start, 12, versionCues) >= 0 {
 			i = end - 1
 			continue
 		}

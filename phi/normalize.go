@@ -61,8 +61,7 @@ type normSegment struct {
 func needsNormalizing(text string) int {
 	i := 0
 	for ; i+8 <= len(text); i += 8 {
-		w := uint64(text[i]) | uint64(text[i+1])<<8 | uint64(text[i+2])<<16 | uint64(text[i+3])<<24 |
-			uint64(text[i+4])<<32 | uint64(text[i+5])<<40 | uint64(text[i+6])<<48 | uint64(text[i+7])<<56
+		w := load8(text, i)
 		// A byte is non-ASCII when its top bit is set. A byte equals '\\'
 		// (0x5c) when it is zero after XOR, found with the usual
 		// has-zero-byte test.

@@ -13,7 +13,7 @@ package phi
 type SSNDetector struct{}
 
 // ssnCues are the words that mark a number as an SSN.
-var ssnCues = []string{"ssn", "social security", "ss#", "ss #", "soc sec", "ss no"}
+var ssnCues = newCueList("ssn", "social security", "ss#", "ss #", "soc sec", "ss no")
 
 // Name returns "ssn".
 func (SSNDetector) Name() string { return "ssn" }
@@ -33,7 +33,7 @@ func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 		n := digitsAt(text, i)
 		start := i
 		i += n - 1
-		if !digitStart(text, start) {
+		if !digitStart(text, start) || !digitRunHas(text, start, 9) {
 			continue
 		}
 
@@ -52,7 +52,7 @@ func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 			end = start + 9
 		}
 		if end < 0 || !digitEnd(text, end) {
-			if splitEnd := splitSSNEnd(text, start); splitEnd > 0 {
+			if splitEnd := splitSSNEnd(ix, text, start); splitEnd > 0 {
 				dst = append(dst, Finding{Type: TypeSSN, Start: start, End: splitEnd, Confidence: confHigh, Detector: d.Name()})
 				i = splitEnd - 1
 			}
@@ -61,7 +61,7 @@ func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 
 		valid := area != "000" && area != "666" && group != "00" && serial != "0000"
 		issuable := ssnIssuable(atoi(area), atoi(group), atoi(serial))
-		labelled := cueBefore(text, start, cueWindow, ssnCues) >= 0
+		labelled := cueBefore(ix, text, start, cueWindow, ssnCues) >= 0
 		var conf float64
 		switch {
 		case labelled && valid:
@@ -112,7 +112,7 @@ type PhoneDetector struct{}
 
 // phoneCues are the words that mark a number as a phone or fax number.
 // faxCue is the index of "fax".
-var phoneCues = []string{"phone", "telephone", "tel", "cell", "mobile", "call", "called", "contact", "ph", "pager", "fax", "desk", "landline", "answering", "messages to", "registered", "dial", "reach"}
+var phoneCues = newCueList("phone", "telephone", "tel", "cell", "mobile", "call", "called", "contact", "ph", "pager", "fax", "desk", "landline", "answering", "messages to", "registered", "dial", "reach")
 
 const faxCue = 10
 
@@ -139,24 +139,24 @@ func (d PhoneDetector) detectIndexed(text string, ix *textIndex, dst []Finding) 
 		if i > 0 && isAlnum(text[i-1]) {
 			continue
 		}
-		if isDigit(c) && !digitStart(text, i) {
+		if isDigit(c) && !digitStart(text, i) || !digitRunHas(text, i, 7) {
 			continue
 		}
 
 		end, bare, valid, spaced := parsePhone(text, i)
 		if end < 0 {
-			if intlEnd, conf, typ := intlPhone(text, i); intlEnd > 0 {
+			if intlEnd, conf, typ := intlPhone(ix, text, i); intlEnd > 0 {
 				dst = append(dst, Finding{Type: typ, Start: i, End: intlEnd, Confidence: conf, Detector: d.Name()})
 				i = intlEnd - 1
 				continue
 			}
-			if splitEnd, typ := splitPhoneEnd(text, i); splitEnd > 0 {
+			if splitEnd, typ := splitPhoneEnd(ix, text, i); splitEnd > 0 {
 				dst = append(dst, Finding{Type: typ, Start: i, End: splitEnd, Confidence: confHigh, Detector: d.Name()})
 				i = splitEnd - 1
 			}
 			continue
 		}
-		cue := phoneCueBefore(text, i)
+		cue := phoneCueBefore(ix, text, i)
 		var conf float64
 		switch {
 		case cue >= 0:
@@ -182,13 +182,41 @@ func (d PhoneDetector) detectIndexed(text string, ix *textIndex, dst []Finding) 
 
 func isPhoneSep(c byte) bool { return c == '-' || c == '.' || c == ' ' }
 
+// digitRunHas reports whether at least n digits follow position i inside
+// a run of digits, spaces, '-', '.', '(', ')' and '+' with at most three
+// non-digits in a row. Every phone number (seven digits or more) and SSN
+// (nine) that the detectors read has its first digits inside such a run,
+// so the parsers are skipped for the many short numbers of clinical text
+// ("500 mg", "14.2").
+func digitRunHas(text string, i, n int) bool {
+	digits, gap := 0, 0
+	for ; i < len(text); i++ {
+		switch c := text[i]; {
+		case isDigit(c):
+			digits++
+			if digits >= n {
+				return true
+			}
+			gap = 0
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+':
+			gap++
+			if gap > 3 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // phoneCueBefore returns the index in phoneCues of the phone cue nearest
 // before the number at i, or -1. A cue counts only when no SSN cue or
 // identifier label stands between it and the number: in "call the tool
 // with ssn 219-09-9999" the number is an SSN.
-func phoneCueBefore(text string, i int) int {
-	cue, at := cueStartBefore(text, i, cueWindow+10, phoneCues)
-	if cue < 0 || identifierCueAfter(text, at, i) {
+func phoneCueBefore(ix *textIndex, text string, i int) int {
+	cue, at := cueStartBefore(ix, text, i, cueWindow+10, phoneCues)
+	if cue < 0 || identifierCueAfter(ix, text, at, i) {
 		return -1
 	}
 	return cue
@@ -213,7 +241,7 @@ func ssnGrouping(text string, i int) bool {
 // whose digits are split into irregular groups ("5 5 5 1 2 3 4 5 6 7",
 // "55 51 23 45 67") after a phone cue, or end -1. Ten digits, or eleven
 // starting with 1, are required.
-func splitPhoneEnd(text string, i int) (int, Type) {
+func splitPhoneEnd(ix *textIndex, text string, i int) (int, Type) {
 	if !isDigit(text[i]) {
 		return -1, ""
 	}
@@ -221,7 +249,7 @@ func splitPhoneEnd(text string, i int) (int, Type) {
 	if groups < 3 || (digits != 10 && (digits != 11 || text[i] != '1')) {
 		return -1, ""
 	}
-	cue := phoneCueBefore(text, i)
+	cue := phoneCueBefore(ix, text, i)
 	if cue < 0 {
 		return -1, ""
 	}
@@ -234,9 +262,9 @@ func splitPhoneEnd(text string, i int) (int, Type) {
 // splitSSNEnd returns the end of an SSN whose nine digits are split into
 // irregular groups ("9 9 9 1 2 3 4 5 6", "99-912-3456") at i after an SSN
 // cue, or -1.
-func splitSSNEnd(text string, i int) int {
+func splitSSNEnd(ix *textIndex, text string, i int) int {
 	end, digits, groups := splitDigits(text, i, 9)
-	if digits != 9 || groups < 3 || cueBefore(text, i, cueWindow, ssnCues) < 0 {
+	if digits != 9 || groups < 3 || cueBefore(ix, text, i, cueWindow, ssnCues) < 0 {
 		return -1
 	}
 	return end
@@ -375,7 +403,7 @@ func extensionEnd(text string, i int) int {
 // intlPhone reads a phone number in an international or national format
 // other than NANP at i and returns its end, confidence and type, or end
 // -1. See PhoneDetector for the shapes it accepts.
-func intlPhone(text string, i int) (int, float64, Type) {
+func intlPhone(ix *textIndex, text string, i int) (int, float64, Type) {
 	g, ok := readPhoneGroups(text, i)
 	if !ok || g.digits < 7 || g.digits > 15 || !g.international && ssnGrouping(text, i) {
 		return -1, 0, ""
@@ -387,7 +415,7 @@ func intlPhone(text string, i int) (int, float64, Type) {
 		return -1, 0, ""
 	}
 
-	cue := phoneCueBefore(text, i)
+	cue := phoneCueBefore(ix, text, i)
 	label := phoneLabelAfter(text, end)
 	typ := TypePhone
 	if label == "fax" || label == "" && cue == faxCue {

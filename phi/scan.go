@@ -1,5 +1,7 @@
 package phi
 
+import "math/bits"
+
 // defaultScanner is built once: the detectors hold no state, so one
 // Scanner serves every goroutine.
 var defaultScanner = NewScanner(
@@ -38,10 +40,15 @@ const (
 // and a few filler words ("date of birth is").
 const cueWindow = 30
 
-func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
-func isUpper(c byte) bool  { return 'A' <= c && c <= 'Z' }
-func isLower(c byte) bool  { return 'a' <= c && c <= 'z' }
-func isLetter(c byte) bool { return isUpper(c) || isLower(c) }
+// The byte tests subtract the first value of a range and compare once,
+// because they run for most bytes of a text.
+func isDigit(c byte) bool { return c-'0' < 10 }
+func isUpper(c byte) bool { return c-'A' < 26 }
+func isLower(c byte) bool { return c-'a' < 26 }
+
+// isLetter reports whether c is an ASCII letter: setting bit 0x20 maps
+// 'A' to 'Z' onto 'a' to 'z' and no other byte into that range.
+func isLetter(c byte) bool { return (c|0x20)-'a' < 26 }
 func isAlnum(c byte) bool  { return isLetter(c) || isDigit(c) }
 
 func isSpace(c byte) bool {
@@ -97,15 +104,38 @@ func digitStart(text string, i int) bool {
 	if i == 0 {
 		return true
 	}
-	prev := text[i-1]
-	if isAlnum(prev) {
+	switch byteBeforeNumber[text[i-1]] {
+	case beforeNumberWord:
 		return false
-	}
-	if (prev == '.' || prev == '-' || prev == '/' || prev == ':' || prev == ',') && i >= 2 && isDigit(text[i-2]) {
-		return false
+	case beforeNumberJoiner:
+		return i < 2 || !isDigit(text[i-2])
 	}
 	return true
 }
+
+// The kinds of byte before a digit that digitStart distinguishes.
+const (
+	beforeNumberFree = iota
+	// beforeNumberWord is a letter or digit, which the digit continues.
+	beforeNumberWord
+	// beforeNumberJoiner is '.', '-', '/', ':' or ',', which join the digit
+	// to a number before them.
+	beforeNumberJoiner
+)
+
+// byteBeforeNumber holds the kind of each byte value for digitStart, so
+// that one table read replaces the comparisons.
+var byteBeforeNumber = func() (t [256]uint8) {
+	for c := range t {
+		switch b := byte(c); {
+		case isAlnum(b):
+			t[c] = beforeNumberWord
+		case b == '.' || b == '-' || b == '/' || b == ':' || b == ',':
+			t[c] = beforeNumberJoiner
+		}
+	}
+	return t
+}()
 
 // digitEnd reports whether a number may end at i (exclusive): the next byte
 // neither continues it nor joins it to more digits with a separator.
@@ -123,28 +153,47 @@ func digitEnd(text string, i int) bool {
 	return true
 }
 
+// cueList is a list of cue words with an index by first letter. Cues are
+// lowercase and start with a letter.
+type cueList struct {
+	words []string
+	// byFirst has bit k of entry c set when words[k] starts with 'a'+c.
+	byFirst [26]uint64
+}
+
+// newCueList returns the list of words, which must be lowercase, start
+// with a letter and number at most 64.
+func newCueList(words ...string) *cueList {
+	l := &cueList{words: words}
+	for k, w := range words {
+		l.byFirst[w[0]-'a'] |= 1 << k
+	}
+	return l
+}
+
 // cueBefore returns the index in cues of the cue that starts nearest before
-// pos, searching at most window bytes back, or -1 when none occurs. Cues are
-// lowercase, start with a letter and match whole words, ignoring ASCII
-// case. A cue that ends in punctuation, such as "ss#", needs no word
-// boundary after it. Only word starts in the window are compared, which keeps
-// the cost near one comparison per word.
-func cueBefore(text string, pos, window int, cues []string) int {
-	k, _ := cueStartBefore(text, pos, window, cues)
+// pos, searching at most window bytes back, or -1 when none occurs. Cues
+// match whole words, ignoring ASCII case. A cue that ends in punctuation,
+// such as "ss#", needs no word boundary after it. Only word starts in the
+// window are compared, and only with the cues of their first letter. With
+// an index, the word starts are read from its bitmap of letter starts.
+func cueBefore(ix *textIndex, text string, pos, window int, cues *cueList) int {
+	k, _ := cueStartBefore(ix, text, pos, window, cues)
 	return k
 }
 
 // cueStartBefore is cueBefore that also returns where the cue starts, or
 // -1 with the index.
-func cueStartBefore(text string, pos, window int, cues []string) (int, int) {
+func cueStartBefore(ix *textIndex, text string, pos, window int, cues *cueList) (int, int) {
 	from := max(pos-window, 0)
-	for i := pos - 1; i >= from; i-- {
+	for i := ix.prevLetterStart(text, pos-1, from); i >= from; i = ix.prevLetterStart(text, i-1, from) {
 		if !isLetter(text[i]) || (i > 0 && isLetter(text[i-1])) {
 			continue
 		}
-		first := lower(text[i])
-		for k, cue := range cues {
-			if cue[0] != first || i+len(cue) > pos || !hasPrefixFold(text, i, cue) {
+		for m := cues.byFirst[lower(text[i])-'a']; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros64(m)
+			cue := cues.words[k]
+			if i+len(cue) > pos || !hasPrefixFold(text, i, cue) {
 				continue
 			}
 			end := i + len(cue)
@@ -158,21 +207,22 @@ func cueStartBefore(text string, pos, window int, cues []string) (int, int) {
 }
 
 // identifierCueAfter reports whether an SSN cue or an identifier label
-// ("mrn", "account") starts in text[from:pos]. A number takes the type of
+// ("mrn", "account") starts in text[from+1:pos]. With an index it visits
+// only the letter starts. A number takes the type of
 // its nearest cue, so a phone cue further back does not make the number
 // after such a label a phone number.
-func identifierCueAfter(text string, from, pos int) bool {
-	for i := pos - 1; i > from; i-- {
+func identifierCueAfter(ix *textIndex, text string, from, pos int) bool {
+	for i := ix.prevLetterStart(text, pos-1, from+1); i > from; i = ix.prevLetterStart(text, i-1, from+1) {
 		if !isLetter(text[i]) || (i > 0 && isLetter(text[i-1])) {
 			continue
 		}
-		for _, cue := range ssnCues {
+		for _, cue := range ssnCues.words {
 			end := i + len(cue)
 			if end <= pos && hasPrefixFold(text, i, cue) && !(isLetter(cue[len(cue)-1]) && end < len(text) && isLetter(text[end])) {
 				return true
 			}
 		}
-		if _, end := matchIDCue(text[:pos], i); end >= 0 {
+		if _, end := matchIDCue(ix, text[:pos], i); end >= 0 {
 			return true
 		}
 	}
