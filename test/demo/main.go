@@ -196,7 +196,7 @@ func runPrompts(ctx context.Context, out io.Writer, opts harness.Options, prompt
 	}
 	for _, r := range s.results {
 		if r.prompt.Provider != "" && r.reached == r.prompt.Provider && r.status == http.StatusOK {
-			fmt.Fprintf(out, "\nTranslated %q: the client spoke %s, the %s stand-in its own format; the client got back:\n  %s\n", r.prompt.Name, r.prompt.API, r.reached, r.reply)
+			fmt.Fprintf(out, "\nTranslated %q: phigate sent the %s stand-in the request in that vendor's format and translated the reply back to the client's %s format:\n  %s\n", r.prompt.Name, r.reached, r.prompt.API, r.reply)
 		}
 	}
 	for _, r := range s.results {
