@@ -235,6 +235,20 @@ func (ix *textIndex) has(set byteSet, i int) bool {
 // wordEnd returns the end of the run of ASCII letters starting at i, as
 // the function wordEnd does, reading the letter bitmap when ix is not nil.
 func (ix *textIndex) wordEnd(text string, i int) int {
+	if ix != nil && i < len(text) {
+		// Most words end inside the 64-byte block they start in. The
+		// bits past the end of the text are zero, so the result is at
+		// most len(text).
+		if m := ^ix.sets[setLetter][i>>6] >> (uint(i) & 63); m != 0 {
+			return i + bits.TrailingZeros64(m)
+		}
+	}
+	return ix.wordEndSlow(text, i)
+}
+
+// wordEndSlow is wordEnd for a word that reaches the next block or for a
+// nil index. It is apart so that the common case compiles inline.
+func (ix *textIndex) wordEndSlow(text string, i int) int {
 	if ix == nil || i >= len(text) {
 		return wordEnd(text, i)
 	}
@@ -245,6 +259,17 @@ func (ix *textIndex) wordEnd(text string, i int) int {
 // at i, as the function alnumEnd does, reading the bitmap when ix is not
 // nil.
 func (ix *textIndex) alnumEnd(text string, i int) int {
+	if ix != nil && i < len(text) {
+		if m := ^ix.sets[setAlnum][i>>6] >> (uint(i) & 63); m != 0 {
+			return i + bits.TrailingZeros64(m)
+		}
+	}
+	return ix.alnumEndSlow(text, i)
+}
+
+// alnumEndSlow is alnumEnd for a run that reaches the next block or for a
+// nil index.
+func (ix *textIndex) alnumEndSlow(text string, i int) int {
 	if ix == nil || i >= len(text) {
 		return alnumEnd(text, i)
 	}

@@ -421,11 +421,22 @@ func inWordSet(set *wordSet, word string) bool {
 // and second letter of set, which every member passes. It reads two
 // arrays, so it saves a lookup for most words that are not members.
 func (set *wordSet) mayHold(word string) bool {
-	if len(word) == 0 || len(word) > 24 || !isLetter(word[0]) {
+	if len(word) == 0 || len(word) > 24 {
 		return false
 	}
-	first := lower(word[0]) - 'a'
-	return set.lengths[first]&(1<<len(word)) != 0 && set.seconds[first]&secondLetterBit(word) != 0
+	// Setting bit 0x20 lowercases a letter and maps no other byte onto
+	// 'a' to 'z', as isLetter does, so first < 26 tests for a letter.
+	first := (word[0] | 0x20) - 'a'
+	if first >= 26 {
+		return false
+	}
+	second := byte(26)
+	if len(word) > 1 {
+		if b := (word[1] | 0x20) - 'a'; b < 26 {
+			second = b
+		}
+	}
+	return set.lengths[first]&(1<<len(word)) != 0 && set.seconds[first]&(1<<second) != 0
 }
 
 // wordSetMask returns the bitmask of the sets that hold word in any ASCII

@@ -191,14 +191,14 @@ func isPhoneSep(c byte) bool { return c == '-' || c == '.' || c == ' ' }
 func digitRunHas(text string, i, n int) bool {
 	digits, gap := 0, 0
 	for ; i < len(text); i++ {
-		switch c := text[i]; {
-		case isDigit(c):
+		switch digitRunByte[text[i]] {
+		case digitRunDigit:
 			digits++
 			if digits >= n {
 				return true
 			}
 			gap = 0
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '+':
+		case digitRunGap:
 			gap++
 			if gap > 3 {
 				return false
@@ -209,6 +209,29 @@ func digitRunHas(text string, i, n int) bool {
 	}
 	return false
 }
+
+// The kinds of byte in a run of digits that digitRunHas reads.
+const (
+	digitRunEnd = iota
+	digitRunDigit
+	// digitRunGap is a separator that may stand between the digits of a
+	// phone, SSN or card number: ' ', '-', '.', '(', ')' or '+'.
+	digitRunGap
+)
+
+// digitRunByte holds the kind of each byte value for digitRunHas, so that
+// one table read replaces the comparisons in its loop.
+var digitRunByte = func() (t [256]uint8) {
+	for c := range t {
+		switch b := byte(c); {
+		case isDigit(b):
+			t[c] = digitRunDigit
+		case b == ' ' || b == '-' || b == '.' || b == '(' || b == ')' || b == '+':
+			t[c] = digitRunGap
+		}
+	}
+	return t
+}()
 
 // phoneCueBefore returns the index in phoneCues of the phone cue nearest
 // before the number at i, or -1. A cue counts only when no SSN cue or

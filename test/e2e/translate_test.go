@@ -273,6 +273,50 @@ func TestToolCallsTranslatedWithRestoredArguments(t *testing.T) {
 		}
 	})
 
+	t.Run("openai client, anthropic provider, streamed", func(t *testing.T) {
+		headers := map[string]string{"x-phigate-provider": "anthropic", "x-phigate-purpose": "operations"}
+		resp := send(t, st, "/v1/chat/completions", toolRequest(false, true), headers)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status = %d; body %s", resp.status, resp.body)
+		}
+		events := readSSE(t, resp.body)
+		if len(events) == 0 || events[len(events)-1] != "[DONE]" {
+			t.Fatalf("stream does not end with [DONE]: %q", events)
+		}
+		var name, arguments, finish string
+		for _, e := range events[:len(events)-1] {
+			var chunk struct {
+				Choices []struct {
+					Delta struct {
+						ToolCalls []struct {
+							Function struct{ Name, Arguments string } `json:"function"`
+						} `json:"tool_calls"`
+					} `json:"delta"`
+					FinishReason *string `json:"finish_reason"`
+				} `json:"choices"`
+			}
+			if err := json.Unmarshal([]byte(e), &chunk); err != nil {
+				t.Fatalf("event is not a chunk: %v: %s", err, e)
+			}
+			for _, c := range chunk.Choices {
+				for _, call := range c.Delta.ToolCalls {
+					name += call.Function.Name
+					arguments += call.Function.Arguments
+				}
+				if c.FinishReason != nil {
+					finish = *c.FinishReason
+				}
+			}
+		}
+		var args map[string]any
+		if err := json.Unmarshal([]byte(arguments), &args); err != nil {
+			t.Fatalf("streamed arguments are not JSON: %v: %q", err, arguments)
+		}
+		if name != "lookup_member" || args["ssn"] != wantArgs["ssn"] || finish != "tool_calls" {
+			t.Errorf("tool call %q with arguments %v and finish_reason %q, want lookup_member with the restored SSN and tool_calls", name, args, finish)
+		}
+	})
+
 	t.Run("anthropic client, openai provider, streamed", func(t *testing.T) {
 		headers := map[string]string{"x-phigate-provider": "openai-baa", "x-phigate-purpose": "operations"}
 		resp := send(t, st, "/v1/messages", toolRequest(true, true), headers)
