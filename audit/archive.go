@@ -299,14 +299,14 @@ func writeArchive(f *os.File, logPath string, cps []Checkpoint, plan archivePlan
 		name string
 		data []byte
 	}{{m.Checkpoints, checkpoints.Bytes()}, {ManifestFile, append(manifest, '\n')}} {
-		if err := writeFileSync(filepath.Join(opts.Dir, file.name), file.data); err != nil {
+		if err := WriteFileSync(filepath.Join(opts.Dir, file.name), file.data); err != nil {
 			return Manifest{}, fmt.Errorf("writing archive: %w", err)
 		}
 	}
-	if err := syncDir(opts.Dir); err != nil {
+	if err := SyncDir(opts.Dir); err != nil {
 		return Manifest{}, fmt.Errorf("writing archive: %w", err)
 	}
-	if err := syncDir(filepath.Dir(filepath.Clean(opts.Dir))); err != nil {
+	if err := SyncDir(filepath.Dir(filepath.Clean(opts.Dir))); err != nil {
 		return Manifest{}, fmt.Errorf("writing archive: %w", err)
 	}
 
@@ -447,7 +447,7 @@ func pruneLiveLog(f *os.File, logPath string, plan archivePlan) error {
 	if err := os.Rename(tmpPath, logPath); err != nil {
 		return fmt.Errorf("replacing the audit log: %w", err)
 	}
-	return syncDir(filepath.Dir(logPath))
+	return SyncDir(filepath.Dir(logPath))
 }
 
 // checkCut confirms that the tree of the records being archived still
@@ -481,13 +481,13 @@ func pruneCheckpoints(logPath string, cps []Checkpoint, cut uint64) error {
 	}
 	path := CheckpointsPath(logPath)
 	tmpPath := path + ".archive-tmp"
-	if err := writeFileSync(tmpPath, buf.Bytes()); err != nil {
+	if err := WriteFileSync(tmpPath, buf.Bytes()); err != nil {
 		return fmt.Errorf("writing the pruned checkpoints: %w", err)
 	}
 	if err := os.Rename(tmpPath, path); err != nil {
 		return fmt.Errorf("replacing the checkpoints file: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
 
 // VerifyArchive checks an archive directory on its own: the manifest, the
@@ -579,8 +579,10 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// writeFileSync writes data to a new or truncated file and syncs it.
-func writeFileSync(path string, data []byte) error {
+// WriteFileSync writes data to a new or truncated file, mode 0600, and
+// syncs it, so an archive written by any store is durable before the
+// records it holds are removed from the live store.
+func WriteFileSync(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
@@ -596,8 +598,8 @@ func writeFileSync(path string, data []byte) error {
 	return f.Close()
 }
 
-// syncDir syncs a directory, making renames and new files in it durable.
-func syncDir(dir string) error {
+// SyncDir syncs a directory, making renames and new files in it durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("syncing directory: %w", err)

@@ -100,14 +100,14 @@ func exportWriter(ctx context.Context, q querier, dir string, plan writerPlan, o
 	manifest = append(manifest, '\n')
 
 	// The manifest goes last: an archive with a manifest is complete.
-	if err := writeSynced(filepath.Join(dir, m.Checkpoints), checkpoints.Bytes()); err != nil {
+	if err := audit.WriteFileSync(filepath.Join(dir, m.Checkpoints), checkpoints.Bytes()); err != nil {
 		return export{}, false, fmt.Errorf("writing archive: %w", err)
 	}
-	if err := writeSynced(filepath.Join(dir, audit.ManifestFile), manifest); err != nil {
+	if err := audit.WriteFileSync(filepath.Join(dir, audit.ManifestFile), manifest); err != nil {
 		return export{}, false, fmt.Errorf("writing archive: %w", err)
 	}
 	for _, d := range []string{dir, filepath.Dir(dir), filepath.Dir(filepath.Dir(dir))} {
-		if err := syncDir(d); err != nil {
+		if err := audit.SyncDir(d); err != nil {
 			return export{}, false, fmt.Errorf("writing archive: %w", err)
 		}
 	}
@@ -241,34 +241,4 @@ func checkArchivedLine(line []byte, seq, want uint64, writer, prev string, befor
 func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
-}
-
-// writeSynced writes data to a new or truncated file and syncs it.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir syncs a directory, making new files in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
 }
