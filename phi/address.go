@@ -627,10 +627,10 @@ func (d ZIPDetector) Detect(text string, dst []Finding) []Finding {
 	return d.detectIndexed(text, nil, dst)
 }
 
-// detectIndexed is Detect visiting only the positions of setDateStart,
-// through ix when it is not nil.
+// detectIndexed is Detect visiting only the positions of
+// setPostcodeStart, through ix when it is not nil.
 func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []Finding {
-	for i := ix.next(text, setDateStart, 0); i < len(text); i = ix.next(text, setDateStart, i+1) {
+	for i := ix.next(text, setPostcodeStart, 0); i < len(text); i = ix.next(text, setPostcodeStart, i+1) {
 		c := text[i]
 		if isUpper(c) && (i == 0 || !isAlnum(text[i-1])) && i+1 < len(text) && (isDigit(text[i+1]) || isUpper(text[i+1])) {
 			if end := ukOrCanadianPostcodeEnd(text, i); end > 0 {

@@ -25,7 +25,8 @@ const (
 	// a letter or digit.
 	setPhoneStart
 	// setDateStart is setNumberStart and the uppercase letters not
-	// preceded by a letter.
+	// preceded by a letter whose first two bytes, in any case, can open
+	// a month name (see monthNames).
 	setDateStart
 	// setPlaceStart is setCapitalStart and the first bytes of characters
 	// outside ASCII not preceded by an ASCII letter or digit.
@@ -33,16 +34,24 @@ const (
 	// setCapitalStart is the uppercase letters not preceded by a letter or
 	// digit.
 	setCapitalStart
+	// setCapitalPair is the positions of setCapitalStart followed by an
+	// uppercase letter or a digit, which can open a postcode ("SW1A",
+	// "K1A") or a coded identifier ("AB1234563", a VIN).
+	setCapitalPair
 	// setWordStart is the letters not preceded by a letter or digit.
 	setWordStart
 	// setLetterStart is the letters not preceded by a letter.
 	setLetterStart
-	// setCodeStart is every byte '(' to '+' and the digits, uppercase
-	// letters and lowercase letters a to f not preceded by a letter or
-	// digit. A GS1 identifier opens with '('. Of the
-	// coded identifiers only a MAC address starts in lowercase, and then
-	// with a hexadecimal digit.
+	// setCodeStart is every byte '(' to '+', the digits not preceded by
+	// a letter or digit, the positions of setCapitalPair, and the letters
+	// a to f in either case not preceded by a letter or digit that open a
+	// MAC group: the next byte is a hexadecimal digit and the one after it
+	// ':' or '-'. A GS1 identifier opens with '('. Of the coded
+	// identifiers only a MAC address starts in lowercase or with a
+	// capital before a lowercase letter ("Ab:").
 	setCodeStart
+	// setPostcodeStart is setNumberStart and setCapitalPair.
+	setPostcodeStart
 	// setNameVisit is the positions not preceded by an ASCII letter or
 	// digit that hold an uppercase letter or the first byte of a
 	// character outside ASCII. It also holds the lowercase letters not so
@@ -69,6 +78,10 @@ const (
 	triggerName uint8 = 1 << iota
 	triggerID
 	triggerAddress
+	// triggerMACGroup marks a word start whose first two bytes are
+	// hexadecimal digits; the index then tests the third byte.
+	triggerMACGroup
+	triggerMonth
 )
 
 // wordTriggers holds, for the lowercased first letter of a word and the
@@ -97,6 +110,19 @@ var wordTriggers = func() (t [26][27]uint8) {
 	}
 	for _, w := range addressWords {
 		add(w, triggerAddress)
+	}
+	for _, names := range monthNames {
+		for _, w := range names {
+			add(w, triggerMonth)
+		}
+	}
+	// The class 26 of a second byte that is not a letter includes the
+	// digits, so a group such as "a1" passes and the index checks the
+	// byte itself.
+	for a := range 6 {
+		for _, b := range []int{0, 1, 2, 3, 4, 5, 26} {
+			t[a][b] |= triggerMACGroup
+		}
 	}
 	return t
 }()
@@ -330,16 +356,25 @@ func (ix *textIndex) build(text string) {
 		ix.sets[setAlnum][block] = alnum
 		ix.sets[setNumberStart][block] = numberStart
 		ix.sets[setPhoneStart][block] = (c.digit | c.open) &^ afterAlnum
-		ix.sets[setDateStart][block] = numberStart | c.upper&^afterLetter
 		ix.sets[setCapitalStart][block] = c.upper &^ afterAlnum
 		ix.sets[setPlaceStart][block] = (c.upper | c.lead) &^ afterAlnum
 		ix.sets[setWordStart][block] = letter &^ afterAlnum
 		ix.wordRank[block] = words
 		words += uint32(bits.OnesCount64(letter &^ afterAlnum))
 		ix.sets[setLetterStart][block] = letter &^ afterLetter
-		ix.sets[setCodeStart][block] = (c.digit|c.upper|c.lowerHex)&^afterAlnum | c.open
+		// upperOrDigitNext has bit k set when byte k+1 is an uppercase
+		// letter or a digit; bit 63 reads the first byte of the next block.
+		upperOrDigitNext := (c.upper | c.digit) >> 1
+		if p := block*64 + 64; p < len(text) && (isUpper(text[p]) || isDigit(text[p])) {
+			upperOrDigitNext |= 1 << 63
+		}
+		capitalPair := c.upper &^ afterAlnum & upperOrDigitNext
+		ix.sets[setCapitalPair][block] = capitalPair
+		ix.sets[setPostcodeStart][block] = numberStart | capitalPair
 
-		name, id, address := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
+		name, id, address, mac, month := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
+		ix.sets[setDateStart][block] = numberStart | c.upper&month
+		ix.sets[setCodeStart][block] = numberStart | capitalPair | c.open | mac
 		ix.sets[setNameVisit][block] = (c.upper|c.lead)&^afterAlnum | name
 		ix.sets[setNameCue][block] = name
 		ix.sets[setIDCue][block] = id
@@ -364,10 +399,12 @@ func (ix *textIndex) clearWords() {
 
 // wordTriggerSets looks up the first two bytes of each letter start of
 // one block in wordTriggers and returns the bitmaps of the block's
-// positions in the name, identifier and address trigger sets. Name and
-// address triggers count only at word starts, identifier triggers at every
-// letter start, as their detectors visit them.
-func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (name, id, address uint64) {
+// positions in the name, identifier, address and month trigger sets,
+// and of the word starts that open a MAC group ("a1:" or "ff-", in either
+// case). Name, address and MAC triggers count only at word starts,
+// identifier and month triggers at every letter start, as their detectors
+// visit them.
+func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (name, id, address, mac, month uint64) {
 	base := block * 64
 	for m := letterStarts; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
@@ -381,28 +418,29 @@ func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (n
 		if t == 0 {
 			continue
 		}
-		bit := uint64(1) << k
-		if t&triggerID != 0 {
-			id |= bit
-		}
-		if afterAlnum&bit != 0 {
-			continue
-		}
-		if t&triggerName != 0 {
-			name |= bit
-		}
-		if t&triggerAddress != 0 {
-			address |= bit
+		// Shifts in place of a branch per trigger, because which triggers
+		// a word has varies from word to word.
+		name |= uint64(t&triggerName) << k
+		id |= uint64(t&triggerID) >> 1 << k
+		address |= uint64(t&triggerAddress) >> 2 << k
+		month |= uint64(t&triggerMonth) >> 4 << k
+		if t&triggerMACGroup != 0 && macGroupAt(text, base+k) {
+			mac |= uint64(1) << k
 		}
 	}
-	return name, id, address
+	// Name, address and MAC triggers count only at word starts.
+	return name &^ afterAlnum, id, address &^ afterAlnum, mac &^ afterAlnum, month
+}
+
+// macGroupAt reports whether text[i:] opens with two hexadecimal digits
+// and ':' or '-'.
+func macGroupAt(text string, i int) bool {
+	return i+2 < len(text) && (text[i+2] == ':' || text[i+2] == '-') && isHex(text[i]) && isHex(text[i+1])
 }
 
 // byteClasses holds bitmaps of 64 bytes, with bit k for byte k.
 type byteClasses struct {
 	digit, upper, lower uint64
-	// lowerHex is the lowercase letters a to f.
-	lowerHex uint64
 	// open is the bytes '(' to '+', which hold the '(' and '+' that open
 	// a phone number or a device identifier, and ')' and '*' with them,
 	// because one range costs less than two bytes tested apart.
@@ -426,9 +464,6 @@ func classifyTail(chunk string) byteClasses {
 			c.upper |= bit
 		case isLower(b):
 			c.lower |= bit
-			if b <= 'f' {
-				c.lowerHex |= bit
-			}
 		case '(' <= b && b <= '+':
 			c.open |= bit
 		case b >= 0xC0:
@@ -464,7 +499,6 @@ func classify64(chunk string) byteClasses {
 		c.digit |= movemask(inRange(w, x, '0', '9')) << k
 		c.upper |= movemask(inRange(w, x, 'A', 'Z')) << k
 		c.lower |= movemask(inRange(w, x, 'a', 'z')) << k
-		c.lowerHex |= movemask(inRange(w, x, 'a', 'f')) << k
 		c.open |= movemask(inRange(w, x, '(', '+')) << k
 		if w&highBits != 0 {
 			c.lead |= movemask(w&(w<<1)&highBits) << k

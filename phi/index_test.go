@@ -30,7 +30,7 @@ func inByteSet(text string, i int, set byteSet) bool {
 	case setPhoneStart:
 		return (isDigit(c) || '(' <= c && c <= '+') && !afterAlnum
 	case setDateStart:
-		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter
+		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter && triggersAt(text, i)&triggerMonth != 0
 	case setPlaceStart:
 		return (isUpper(c) || c >= 0xC0) && !afterAlnum
 	case setCapitalStart:
@@ -40,7 +40,12 @@ func inByteSet(text string, i int, set byteSet) bool {
 	case setLetterStart:
 		return isLetter(c) && !afterLetter
 	case setCodeStart:
-		return '(' <= c && c <= '+' || (isDigit(c) || isUpper(c) || 'a' <= c && c <= 'f') && !afterAlnum
+		return '(' <= c && c <= '+' || isDigit(c) && !afterAlnum || inByteSet(text, i, setCapitalPair) ||
+			isHex(c) && isLetter(c) && !afterAlnum && macGroupAt(text, i)
+	case setCapitalPair:
+		return isUpper(c) && !afterAlnum && i+1 < len(text) && (isUpper(text[i+1]) || isDigit(text[i+1]))
+	case setPostcodeStart:
+		return inByteSet(text, i, setNumberStart) || inByteSet(text, i, setCapitalPair)
 	case setNameVisit:
 		return (isUpper(c) || c >= 0xC0) && !afterAlnum || isLetter(c) && !afterAlnum && triggersAt(text, i)&triggerName != 0
 	case setNameCue:
@@ -85,10 +90,10 @@ func TestClassify64(t *testing.T) {
 				for _, classify := range []func(string) byteClasses{classify64, classifyTail} {
 					got := classify(string(chunk[:]))
 					for k, b := range chunk {
-						gotBits := [6]bool{got.digit>>k&1 == 1, got.upper>>k&1 == 1, got.lower>>k&1 == 1, got.lowerHex>>k&1 == 1, got.open>>k&1 == 1, got.lead>>k&1 == 1}
-						want := [6]bool{isDigit(b), isUpper(b), isLower(b), 'a' <= b && b <= 'f', '(' <= b && b <= '+', b >= 0xC0}
+						gotBits := [5]bool{got.digit>>k&1 == 1, got.upper>>k&1 == 1, got.lower>>k&1 == 1, got.open>>k&1 == 1, got.lead>>k&1 == 1}
+						want := [5]bool{isDigit(b), isUpper(b), isLower(b), '(' <= b && b <= '+', b >= 0xC0}
 						if gotBits != want {
-							t.Fatalf("byte %d of a block with %#x in lane %d: digit, upper, lower, lowerHex, open, lead = %v, want %v", k, c, lane, gotBits, want)
+							t.Fatalf("byte %d of a block with %#x in lane %d: digit, upper, lower, open, lead = %v, want %v", k, c, lane, gotBits, want)
 						}
 					}
 				}

@@ -631,19 +631,19 @@ func letterOrDigitBefore(text string, i int) bool {
 // isNameStart reports whether a capital letter, ASCII or not, starts at i
 // ("Jane", "Åsa", "Łukasz").
 func isNameStart(text string, i int) bool {
-	if i < len(text) {
-		if c := text[i]; c < utf8.RuneSelf {
-			return c-'A' < 26
-		}
-		return isUpperRune(text, i)
+	if i < len(text) && text[i]-'A' < 26 {
+		return true
 	}
-	return false
+	return isUpperRune(text, i)
 }
 
-// isUpperRune reports whether the character at i, outside ASCII, is an
-// uppercase letter. It is apart from isNameStart so that the ASCII case
-// compiles inline.
+// isUpperRune reports whether the character at i is an uppercase letter
+// outside ASCII, and false when i is past the end of text. It is apart
+// from isNameStart so that the test of an ASCII capital compiles inline.
 func isUpperRune(text string, i int) bool {
+	if i >= len(text) || text[i] < utf8.RuneSelf {
+		return false
+	}
 	r, _ := utf8.DecodeRuneInString(text[i:])
 	return unicode.IsUpper(r)
 }
