@@ -2,6 +2,7 @@ package phi
 
 import (
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -89,10 +90,10 @@ func (d AddressDetector) Detect(text string, dst []Finding) []Finding {
 }
 
 // addressWords open the words at which AddressDetector reads a box, a unit
-// line or an address label: the prefixes that mayOpenBox accepts, the unit
-// labels and "address". Their first two bytes decide which words the
-// detector visits (see setAddressVisit).
-var addressWords = append([]string{"p.", "po", "psc", "apo", "fpo", "dpo", "address"}, unitLabels...)
+// line, an address label or a street corner: the prefixes that mayOpenBox
+// accepts, the unit labels, "address" and "corner". Their first two bytes
+// decide which words the detector visits (see setAddressVisit).
+var addressWords = append([]string{"p.", "po", "psc", "apo", "fpo", "dpo", "address", "corner"}, unitLabels...)
 
 // detectIndexed is Detect visiting only the positions of setAddressVisit,
 // through ix when it is not nil.
@@ -111,6 +112,13 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 			}
 			if start, end, ok := unitLineAddress(text, i); ok {
 				dst, i = d.appendAddress(text, start, end, confMedium, dst)
+				continue
+			}
+			if lower(c) == 'c' {
+				if start, end := cornerEnd(text, i); end > 0 {
+					dst = append(dst, Finding{Type: TypeAddress, Start: start, End: end, Confidence: confMedium, Detector: d.Name()})
+					i = end - 1
+				}
 				continue
 			}
 			if lower(c) == 'a' {
@@ -149,11 +157,167 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 			end = streetAfterNumber(text, after+m+1)
 		}
 		if end < 0 {
+			// A street in no shape above, after "lives at" and the like.
+			if end = residenceAddressEnd(text, start); end > 0 {
+				dst, i = d.appendAddress(text, start, end, confMedium, dst)
+			}
 			continue
 		}
 		dst, i = d.appendAddress(text, start, unitEnd(text, end), confHigh, dst)
 	}
 	return dst
+}
+
+// residenceCues are the phrases, lowercase, after which a house number
+// opens a postal address whatever the shape of the street that follows
+// ("lives at 10252 Μεγάλη Άμμος 184").
+var residenceCues = [...]string{"lives at ", "live at ", "lived at ", "living at ", "located at ", "lives on ", "live on "}
+
+// maxResidenceStreet bounds the street read after a residence cue, in
+// bytes.
+const maxResidenceStreet = 60
+
+// residenceAddressEnd returns the end of the street that starts with the
+// house number at i after a residence cue, or -1. The street runs to a
+// comma, a line break, a sentence end or the end of the text, and must
+// hold a letter, so that "lives at 5" is no address.
+func residenceAddressEnd(text string, i int) int {
+	// Every cue ends in "at " or "on ", which few numbers follow.
+	if i < 4 || text[i-1] != ' ' || !(lower(text[i-3]) == 'a' && lower(text[i-2]) == 't' || lower(text[i-3]) == 'o' && lower(text[i-2]) == 'n') {
+		return -1
+	}
+	cued := false
+	for _, cue := range residenceCues {
+		if i >= len(cue) && equalFold(text[i-len(cue):i], cue) && (i == len(cue) || !isAlnum(text[i-len(cue)-1])) {
+			cued = true
+			break
+		}
+	}
+	if !cued {
+		return -1
+	}
+	letters := false
+	for end := i; end < len(text) && end-i <= maxResidenceStreet; end++ {
+		c := text[end]
+		switch {
+		case c == ',' || c == '\n' || c == '\r' || c == ';' || c == '?' || c == '!':
+			return residenceEnd(text, i, end, letters)
+		case c == '.' && (end+1 == len(text) || text[end+1] == ' ' || text[end+1] == '\n'):
+			if streetAbbreviationBefore(text, i, end) {
+				return residenceEnd(text, i, end+1, letters)
+			}
+			return residenceEnd(text, i, end, letters)
+		case isLetter(c) || c >= utf8.RuneSelf:
+			letters = true
+		}
+	}
+	if len(text)-i <= maxResidenceStreet {
+		return residenceEnd(text, i, len(text), letters)
+	}
+	return -1
+}
+
+// residenceEnd returns end, with spaces before it trimmed, when the street
+// text[i:end] holds a letter and reads as a street (see
+// residenceStreetFits), or -1.
+func residenceEnd(text string, i, end int, letters bool) int {
+	for end > i && text[end-1] == ' ' {
+		end--
+	}
+	if !letters || end <= i || !residenceStreetFits(text[i:end]) {
+		return -1
+	}
+	return end
+}
+
+// residenceStreetFits reports whether street holds no lowercase English
+// word other than a street type or a unit label, so that a clause ("5 and
+// takes 10 mg") is not read as a street. Street names in other languages
+// and capitalized words pass ("10252 Μεγάλη Άμμος 184", "255 hersnapvej
+// 18").
+func residenceStreetFits(street string) bool {
+	for k := 0; k < len(street); {
+		if !isLower(street[k]) || k > 0 && isNameWordByte(street[k-1]) {
+			k++
+			continue
+		}
+		w := k
+		for w < len(street) && isNameWordByte(street[w]) {
+			w++
+		}
+		word := street[k:w]
+		k = w
+		if len(word) < 2 || inWordSet(streetPrefixes, word) || inWordSet(streetTypesAfter, word) || slices.Contains(unitLabels, word) || slices.Contains(streetSuffixes, word) {
+			continue
+		}
+		if lookupWord(word).common {
+			return false
+		}
+	}
+	return true
+}
+
+// cornerEnd returns the start and end of the street corner that the text
+// names after "corner of" at i ("the corner of Bygget 64 and Komel
+// Club"), from "the" or "corner" to the end of the second street, or -1.
+func cornerEnd(text string, i int) (start, end int) {
+	const cue = "corner of "
+	if !hasPrefixFold(text, i, cue) {
+		return 0, -1
+	}
+	start = i
+	if start >= 4 && equalFold(text[start-4:start], "the ") {
+		start -= 4
+	}
+	return start, cornerStreetsEnd(text, i+len(cue))
+}
+
+// maxCornerStreet bounds each street of a corner in bytes.
+const maxCornerStreet = 48
+
+// cornerStreetsEnd returns the end of "X and Y" at i, two streets, or -1.
+// The first street must hold a house number or start with a capital, so
+// that "the corner of her eye and" is no address. Each street ends at a
+// comma, a semicolon, "?", "!", a line break, the end of the text or a
+// period that ends a sentence. The period of "St." and "Str." ends none.
+func cornerStreetsEnd(text string, i int) int {
+	andAt := strings.Index(text[i:min(len(text), i+maxCornerStreet)], " and ")
+	if andAt <= 0 {
+		return -1
+	}
+	first := text[i : i+andAt]
+	if strings.ContainsAny(first, ",;?!\n") || !containsDigit(first) && !isNameStart(text, i) {
+		return -1
+	}
+	j := i + andAt + len(" and ")
+	if j >= len(text) || !isAlnum(text[j]) && text[j] < utf8.RuneSelf {
+		return -1
+	}
+	for end := j; end < len(text) && end-j <= maxCornerStreet; end++ {
+		switch text[end] {
+		case ',', ';', '?', '!', '\n', '\r':
+			return end
+		case '.':
+			if end+1 < len(text) && text[end+1] != ' ' && text[end+1] != '\n' || streetAbbreviationBefore(text, j, end) && end+1 < len(text) {
+				continue
+			}
+			return end
+		}
+	}
+	if len(text)-j <= maxCornerStreet {
+		return len(text)
+	}
+	return -1
+}
+
+// streetAbbreviationBefore reports whether the word of text[from:end] that
+// ends at end is "St" or "Str", whose period does not end a sentence.
+func streetAbbreviationBefore(text string, from, end int) bool {
+	k := end
+	for k > from && isLetter(text[k-1]) {
+		k--
+	}
+	return equalFold(text[k:end], "st") || equalFold(text[k:end], "str")
 }
 
 // appendAddress appends the address text[start:end] and the postal parts
@@ -217,6 +381,29 @@ func bareStreetEnd(text string, i, w int) int {
 		return end
 	}
 	if e := unitEnd(text, end); e > end {
+		return end
+	}
+	if e := trailingStreetTypeEnd(text, end); e > end {
+		return e
+	}
+	return -1
+}
+
+// trailingStreetTypeEnd returns the end of " St." or " Street" written
+// after the house number of a street named first ("68 St." in
+// "87818 Dalmatinova 68 St."), or -1.
+func trailingStreetTypeEnd(text string, i int) int {
+	if i >= len(text) || text[i] != ' ' {
+		return -1
+	}
+	for _, t := range [...]string{"street", "st."} {
+		if !hasPrefixFold(text, i+1, t) {
+			continue
+		}
+		end := i + 1 + len(t)
+		if end < len(text) && isAlnum(text[end]) {
+			continue
+		}
 		return end
 	}
 	return -1
@@ -528,7 +715,7 @@ func unitEnd(text string, i int) int {
 	j = skipSpaces(text, j)
 	if j < len(text) && text[j] == '\n' {
 		j = skipSpaces(text, j+1)
-		if j < len(text) && text[j] == '>' {
+		for j < len(text) && isQuoteMarker(text[j]) {
 			j = skipSpaces(text, j+1)
 		}
 	}

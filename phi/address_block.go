@@ -70,8 +70,8 @@ func isStateName(s string) bool {
 }
 
 // tailSeparatorEnd returns where the next part starts after ", " or a line
-// break at i, skipping the indentation and quote marks (">") of the next
-// line, and whether a line break separates them. One blank line may
+// break at i, skipping the indentation and quote markers (see
+// isQuoteMarker) of the next line, and whether a line break separates them. One blank line may
 // separate the parts of a block. It returns -1 when no separator is
 // there.
 func tailSeparatorEnd(text string, i int) (int, bool) {
@@ -92,7 +92,7 @@ func tailSeparatorEnd(text string, i int) (int, bool) {
 			breaks++
 		}
 		j++
-		for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '>') {
+		for j < len(text) && (text[j] == ' ' || text[j] == '\t' || isQuoteMarker(text[j])) {
 			j++
 		}
 	}
@@ -274,7 +274,7 @@ func unitLineAddress(text string, i int) (start, unit int, ok bool) {
 	for lineBegin > 0 && text[lineBegin-1] != '\n' {
 		lineBegin--
 	}
-	for lineBegin < above && (text[lineBegin] == ' ' || text[lineBegin] == '\t' || text[lineBegin] == '>') {
+	for lineBegin < above && (text[lineBegin] == ' ' || text[lineBegin] == '\t' || isQuoteMarker(text[lineBegin])) {
 		lineBegin++
 	}
 	if above-lineBegin < 4 || above-lineBegin > 60 || !streetLine(text[lineBegin:above]) {

@@ -1,7 +1,8 @@
 package phi
 
 // CodedIDDetector finds identifiers by their own format, with no label
-// needed. It reports payment card numbers (13-19 digits passing the Luhn
+// needed. It reports IBANs written without spaces that pass the ISO 13616
+// check ("GB82WEST12345698765432"), payment card numbers (13-19 digits passing the Luhn
 // check, contiguous or in groups split by spaces or dashes) and NPIs (ten
 // digits starting with 1 or 2 that pass the NPI check). It also reports
 // DEA numbers, Medicare Beneficiary Identifiers ("1EG4TE5MK73",
@@ -57,6 +58,11 @@ func (d CodedIDDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 		// words of these lengths can start an identifier: most words are
 		// skipped here.
 		n := j - i
+		if isUpper(c) && n >= minIBANLen && n <= maxIBANLen && ibanValid(text[i:j]) {
+			dst = append(dst, Finding{Type: TypeAccount, Start: i, End: j, Confidence: confHigh, Detector: d.Name()})
+			i = j - 1
+			continue
+		}
 		if isLower(c) && n != 2 {
 			i = j - 1
 			continue

@@ -142,6 +142,7 @@ var idCues = []idCue{
 	{"visa", TypeAccount, valueGrouped, luhnValid},
 	{"mastercard", TypeAccount, valueGrouped, luhnValid},
 	{"amex", TypeAccount, valueGrouped, luhnValid},
+	{"card", TypeAccount, valueGrouped, luhnValid},
 
 	{"license number", TypeLicense, valueToken, nil},
 	{"license no", TypeLicense, valueToken, nil},

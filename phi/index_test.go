@@ -8,11 +8,15 @@ import (
 
 // scanReference is Scan without a textIndex: every detector walks every
 // byte of the text, as the detectors did before the index and as Detect
-// still does. It shares normalization and Resolve with Scan, so a
+// still does. It shares normalization, Resolve and repeatNames with Scan, so a
 // difference between the two can only come from the index, for example a
 // byteSet that misses a byte where a detector can start a finding.
 func scanReference(s *Scanner, text string) []Finding {
-	return Resolve(s.detect(text, normalize(text), nil, nil))
+	found := Resolve(s.detect(text, normalize(text), nil, nil))
+	if more := repeatNames(text, found, nil); more != nil {
+		found = Resolve(more)
+	}
+	return found
 }
 
 // inByteSet is the definition of the byte sets, one position at a time.
@@ -275,7 +279,7 @@ func TestWordTriggers(t *testing.T) {
 // TestWordTriggersSkip checks that words no trigger names are left out
 // of the trigger sets, which is what saves the detectors their visits.
 func TestWordTriggersSkip(t *testing.T) {
-	text := "we gave the dose"
+	text := "we put the dose"
 	var ix textIndex
 	ix.build(text)
 	for _, set := range []byteSet{setNameVisit, setIDCue, setAddressVisit} {

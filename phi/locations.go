@@ -608,12 +608,19 @@ func countryInContext(text string, start, end int) bool {
 	return j == end+1 && j < len(text) && isDigit(text[j])
 }
 
-// lineStart reports whether only spaces, tabs and quote marks (">")
-// stand between the start of the line and i.
+// isQuoteMarker reports whether c may open a line as a marker that is
+// not part of its content: ">" of a quoted mail, or "?", which is what a
+// bullet character becomes when a text passes through a single-byte
+// encoding ("??? Suite 292"). A "?" counts only where nothing but
+// markers and spaces precede it on its line, as the callers check.
+func isQuoteMarker(c byte) bool { return c == '>' || c == '?' }
+
+// lineStart reports whether only spaces, tabs and quote markers (see
+// isQuoteMarker) stand between the start of the line and i.
 func lineStart(text string, i int) bool {
 	for i > 0 {
 		switch text[i-1] {
-		case ' ', '\t', '>':
+		case ' ', '\t', '>', '?':
 			i--
 		case '\n', '\r':
 			return true
@@ -894,7 +901,7 @@ const maxCountryLine = 40
 // is not blank holds only a country name and optionally a postal code,
 // and -1 otherwise.
 func countryLineAfter(text string, k, end int) int {
-	for k < len(text) && (text[k] == '\n' || text[k] == '\r' || text[k] == ' ' || text[k] == '\t' || text[k] == '>') {
+	for k < len(text) && (text[k] == '\n' || text[k] == '\r' || text[k] == ' ' || text[k] == '\t' || isQuoteMarker(text[k])) {
 		k++
 	}
 	if w := wordEnd(text, k); !countryFirstWords.mayHold(text[k:w]) {

@@ -362,7 +362,7 @@ func clinicianContext(text string, start, end int) bool {
 var nameCueWords = []string{
 	"mr", "mrs", "ms", "miss", "mx", "patient", "pt", "name", "named",
 	"says", "said", "told", "asked", "called", "hi", "hello", "dear",
-	"starring", "featuring", "by", "me",
+	"starring", "featuring", "by", "me", "gave", "given",
 }
 
 // nameCue checks whether the word text[i:w] is a name cue. It returns where
@@ -411,7 +411,7 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 			j = k + 3
 		}
 		conf = confNamePatient
-	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me":
+	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me", "gave", "given":
 		if !speechCueFits(ix, text, i, w) {
 			return -1, 0, false
 		}
@@ -450,7 +450,9 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 // capitalized word that can open a name. After "by" it needs a past
 // participle before and two name words after ("directed by Ann Lee"),
 // because "caused by Staphylococcus" is common in notes. "me" counts only
-// after "call" or "calls" ("people call me Aantje").
+// after "call" or "calls" ("people call me Aantje"). After "gave" or
+// "given" the word must be followed by "his", "her" or "their" ("had
+// given Belle his address"), since drugs are given too ("given Lasix").
 func speechCueFits(ix *textIndex, text string, i, w int) bool {
 	k := skipSpaces(text, w)
 	if k == w || k-w > 2 {
@@ -481,8 +483,24 @@ func speechCueFits(ix *textIndex, text string, i, w int) bool {
 	case "me":
 		prev := previousWord(text, i)
 		return equalFold(prev, "call") || equalFold(prev, "calls")
+	case "gave", "given":
+		return possessivePronounAt(text, tok.end)
 	}
 	return true
+}
+
+// possessivePronounAt reports whether " his ", " her " or " their "
+// follows at i.
+func possessivePronounAt(text string, i int) bool {
+	if i >= len(text) || text[i] != ' ' {
+		return false
+	}
+	for _, p := range [...]string{"his ", "her ", "their "} {
+		if hasPrefixFold(text, i+1, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // sentenceEndAt reports whether a sentence or a clause ends at i: the text
@@ -872,6 +890,9 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 			return end, confNameSingle
 		}
 		if end := unlistedSubjectEnd(ix, text, first); end > 0 {
+			return end, confNameSingle
+		}
+		if end := unlistedAddressedEnd(text, i, first); end > 0 {
 			return end, confNameSingle
 		}
 		return -1, 0

@@ -234,6 +234,11 @@ func listSeparatorEnd(text string, i int) int {
 // ("Mary", "Roy"): towns are not addressed or asked questions.
 func addressedNameEnd(ix *textIndex, text string, i int, tok nameToken) int {
 	e := tok.entry()
+	if e.isFirst() && e.common && lineStart(text, i) && quotedSpeechAfter(text, tok.end) {
+		// A speaker label before a quote ("Heather:"I'm"): a given name
+		// that is also an English word still names the speaker.
+		return tok.end
+	}
 	if !e.isFirst() || e.common || e.isPlace() && !namePlaceFits(e) {
 		return -1
 	}
@@ -254,6 +259,45 @@ func addressedNameEnd(ix *textIndex, text string, i int, tok nameToken) int {
 		return end
 	}
 	return -1
+}
+
+// unlistedAddressedEnd returns the end of a capitalized word that the
+// lists do not know, tok at i, when it opens its line as the person the
+// text addresses or quotes, or -1: "Warrane, can I" or "Could you",
+// "Koppány: "Who are you?"". Headings of notes ("Plan:") are common
+// words and are followed by no quote. The word must not be a common
+// English word, a town or a country.
+func unlistedAddressedEnd(text string, i int, tok nameToken) int {
+	end := tok.end
+	if end+1 >= len(text) || text[end] != ',' && text[end] != ':' {
+		return -1
+	}
+	if e := tok.lex; e.common || e.isPlace() || e.in(countryNames) || !lineStart(text, i) {
+		return -1
+	}
+	switch text[end] {
+	case ',':
+		for _, request := range [...]string{" can i ", " can you ", " could i ", " could you ", " would you ", " will you "} {
+			if hasPrefixFold(text, end+1, request) {
+				return end
+			}
+		}
+	case ':':
+		if quotedSpeechAfter(text, end) {
+			return end
+		}
+	}
+	return -1
+}
+
+// quotedSpeechAfter reports whether a colon at i is followed, after
+// optional spaces, by an opening quote.
+func quotedSpeechAfter(text string, i int) bool {
+	if i >= len(text) || text[i] != ':' {
+		return false
+	}
+	j := skipSpaces(text, i+1)
+	return j < len(text) && (text[j] == '"' || hasPrefixFold(text, j, "\u201c"))
 }
 
 // namePlaceFits reports whether a given name that is also a town is
@@ -398,13 +442,42 @@ func unlistedSubjectEnd(ix *textIndex, text string, tok nameToken) int {
 	}
 	w := wordEnd(text, j+1)
 	if !personOnlyVerbs.mayHold(text[j+1:w]) || !ix.lookup(text, j+1, w).in(personOnlyVerbs) {
-		return -1
+		if !personActivityAfter(text, j) {
+			return -1
+		}
 	}
 	if e := tok.lex; e.common || e.isPlace() || e.isFirst() || e.in(countryNames) {
 		return -1
 	}
 	return j
 }
+
+// personActivityAfter reports whether " began " or " started " and an
+// activity that only a person takes up follow at i ("Rintanen began
+// writing"). "began" alone is left out of personOnlyVerbs because
+// symptoms and drugs begin too ("Nausea began", "Xarelto began working").
+func personActivityAfter(text string, i int) bool {
+	if i+1 >= len(text) || text[i+1] != 'b' && text[i+1] != 's' {
+		return false
+	}
+	var k int
+	switch {
+	case hasPrefixFold(text, i, " began "):
+		k = i + len(" began ")
+	case hasPrefixFold(text, i, " started "):
+		k = i + len(" started ")
+	default:
+		return false
+	}
+	return inWordSet(personActivities, text[k:wordEnd(text, k)])
+}
+
+// personActivities are activities, as gerunds, that a person takes up and
+// a drug, a symptom or a test does not.
+var personActivities = newWordSet(
+	"writing", "studying", "singing", "painting", "teaching", "dancing",
+	"recording", "performing", "composing", "acting", "drawing",
+)
 
 // personOnlyVerbs follow a person as the subject of a sentence and not, in
 // clinical text, a drug, a disease or a test. Verbs that also form a
@@ -586,7 +659,7 @@ func addressBelow(text string, i int) bool {
 			return false
 		}
 		j := nl + 1
-		for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '>' || text[j] == '\r') {
+		for j < len(text) && (text[j] == ' ' || text[j] == '\t' || isQuoteMarker(text[j]) || text[j] == '\r') {
 			j++
 		}
 		i = j

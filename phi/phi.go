@@ -95,6 +95,8 @@ func NewScanner(detectors ...Detector) *Scanner {
 
 // Scan returns the PHI spans in text, sorted by Start and non-overlapping
 // (see Resolve for the rule that picks between overlapping findings).
+// After resolving, every other occurrence of a word of a NAME finding
+// that no finding covers is reported as a NAME too (see repeatNames).
 //
 // Detectors read a normalized view of text in which look-alike digits and
 // letters, Unicode dashes and spaces, invisible characters and JSON
@@ -122,6 +124,11 @@ func (s *Scanner) Scan(text string) []Finding {
 	scratch := scanScratchPool.Get().(*scanScratch)
 	scratch.index.build(scanned)
 	found := scratch.resolve(s.detect(text, view, &scratch.index, scratch.findings[:0]))
+	// The findings buffer is free again: resolve left its result in
+	// scratch.sorted.
+	if more := repeatNames(text, found, scratch.findings[:0]); more != nil {
+		found = scratch.resolve(more)
+	}
 	var out []Finding
 	if len(found) > 0 {
 		out = slices.Clone(found)

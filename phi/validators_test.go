@@ -20,6 +20,13 @@ func TestValidators(t *testing.T) {
 		{"luhn empty", luhnValid, "", false},
 		{"luhn letter", luhnValid, "41111111111111a1", false},
 
+		{"iban registry example gb", ibanValid, "GB82WEST12345698765432", true},
+		{"iban registry example de", ibanValid, "DE89370400440532013000", true},
+		{"iban wrong check digits", ibanValid, "GB83WEST12345698765432", false},
+		{"iban lowercase", ibanValid, "gb82west12345698765432", false},
+		{"iban too short", ibanValid, "GB82WEST1234", false},
+		{"iban letters for check digits", ibanValid, "GBXXWEST12345698765432", false},
+
 		{"npi example", npiValid, "1234567893", true},
 		{"npi synthetic 9 prefix", npiValid, "9999908392", true},
 		{"npi wrong check", npiValid, "1234567890", false},
@@ -158,6 +165,7 @@ func FuzzCheckDigits(f *testing.F) {
 			vinValid(s)
 			gtinValid(s)
 			cardBrandKnown(s)
+			ibanValid(s)
 		}
 		if digits == "" || digitsAt(digits, 0) != len(digits) {
 			return
