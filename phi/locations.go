@@ -764,11 +764,14 @@ var admissionVerbs = newWordSet(
 	"originally", "coming", "going", "trip", "visit", "visiting", "moving",
 )
 
-// residenceVerbs before "in" or "of" make the next phrase a place.
+// residenceVerbs before "in" or "of" make the next phrase a place. A
+// street lies in a town, so "street in" counts too ("Glyn St street in
+// Highveld").
 var residenceVerbs = newWordSet(
 	"lives", "living", "resides", "residing", "resident", "born",
 	"native", "located", "live", "lived", "based", "up", "am", "raised",
 	"grew", "stayed", "staying", "settled", "university", "college",
+	"street",
 )
 
 // followedByWord reports whether word follows position i after one space.

@@ -79,6 +79,7 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 	if lowercaseText {
 		visit = setWordStart
 	}
+	first := len(dst)
 	for i := ix.next(text, visit, 0); i < len(text); i = ix.next(text, visit, i+1) {
 		if text[i] >= utf8.RuneSelf {
 			// A capital outside ASCII opens a name word ("Šárka
@@ -157,7 +158,22 @@ func (d NameDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 		}
 		i = w - 1
 	}
+	// A name that fills the first line is added only where the rules
+	// above found nothing, so that they keep their spans and confidences.
+	if start, end := headerNameEnd(ix, text); end > 0 && !overlapsAny(dst[first:], start, end) {
+		dst = append(dst, Finding{Type: TypeName, Start: start, End: end, Confidence: confNameList, Detector: d.Name()})
+	}
 	return dst
+}
+
+// overlapsAny reports whether a finding shares a byte with [start, end).
+func overlapsAny(findings []Finding, start, end int) bool {
+	for _, f := range findings {
+		if f.Start < end && start < f.End {
+			return true
+		}
+	}
+	return false
 }
 
 // cueNameSpan returns the span and confidence of the name after the cue

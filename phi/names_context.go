@@ -149,10 +149,19 @@ func nameListFindings(ix *textIndex, text string, i int, dst []Finding, detector
 	}
 	var items [8]nameToken
 	var starts [8]int
-	n, evidence, common, unlisted := 0, 0, 0, 0
+	n, evidence, common, unlisted, eponyms := 0, 0, 0, 0, 0
 	pos := i
 	for n < len(items) {
 		tok, ok := nameTokenAt(ix, text, pos)
+		if !ok && n > 0 {
+			// An eponym that is also a Census surname ("Barrett",
+			// "Wilson") may follow the first item, and counts as a
+			// common word below.
+			tok, ok = eponymSurnameAt(ix, text, pos)
+			if ok {
+				eponyms++
+			}
+		}
 		if !ok || tok.digits {
 			break
 		}
@@ -165,7 +174,7 @@ func nameListFindings(ix *textIndex, text string, i int, dst []Finding, detector
 			evidence++
 		}
 		switch {
-		case e.common:
+		case e.common && !e.in(notNameWords):
 			common++
 		case !listed:
 			unlisted++
@@ -182,12 +191,25 @@ func nameListFindings(ix *textIndex, text string, i int, dst []Finding, detector
 	// only beside listed names that are not ("Park and Mann"), and never
 	// beside an unlisted word: "Brown, Black and White" are colours and
 	// "Wisdom and Discipline" are virtues.
-	if n < 2 || 2*evidence < n || common > 0 && (unlisted > 0 || common == n) {
+	if n < 2 || 2*evidence < n {
+		return dst, -1
+	}
+	last := items[n-1]
+	if eponyms > 0 || common > 0 && unlisted > 0 {
+		// A list that mixes an unlisted word with Census surnames that
+		// are English words or eponyms ("Monjeau, Graves and Reed.",
+		// "Usamov and Bowers were") counts when it ends its clause,
+		// which a list inside a phrase such as "Graves and Hashimoto
+		// thyroiditis" does not. At least one item must be neither, so
+		// that "Wilson and Graves." stays unread.
+		if common+eponyms == n || !clauseEndAfter(text, last.end, n) {
+			return dst, -1
+		}
+	} else if common > 0 && common == n {
 		return dst, -1
 	}
 	// The last item must end the list: a word that continues after it
 	// ("Becker and Vasquez Partners") makes it a name of something else.
-	last := items[n-1]
 	if last.end+1 < len(text) && text[last.end] == ' ' && isNameStart(text, last.end+1) {
 		return dst, -1
 	}
@@ -195,6 +217,35 @@ func nameListFindings(ix *textIndex, text string, i int, dst []Finding, detector
 		dst = append(dst, Finding{Type: TypeName, Start: starts[k], End: items[k].end, Confidence: confNameSingle, Detector: detector})
 	}
 	return dst, last.end
+}
+
+// eponymSurnameAt reads at i a capitalized word of notNameWords that the
+// Census lists as a surname ("Barrett"), which nameTokenAt rejects.
+func eponymSurnameAt(ix *textIndex, text string, i int) (tok nameToken, ok bool) {
+	if !isUpper(text[i]) {
+		return tok, false
+	}
+	w := ix.nameWordEnd(text, i)
+	if w-i < 3 || digitsAt(text, w) > 0 || !nameWordShape(text[i:w]) {
+		return tok, false
+	}
+	tok.lex = ix.lookup(text, i, w)
+	if !tok.lex.in(notNameWords) || !tok.lex.isLast() || !tok.lex.isCensusName() {
+		return tok, false
+	}
+	tok.word, tok.end = text[i:w], w
+	return tok, true
+}
+
+// clauseEndAfter reports whether the list of n items that ends at i ends
+// its clause before "were", or, with three items or more, at a full stop,
+// "!" or "?". A pair before a full stop or before "are" is too often a pair
+// of nouns: "words like Wisdom and Discipline are".
+func clauseEndAfter(text string, i, n int) bool {
+	if n >= 3 && i < len(text) && (text[i] == '.' || text[i] == '!' || text[i] == '?') {
+		return i+1 == len(text) || isSpace(text[i+1])
+	}
+	return hasPrefixFold(text, i, " were ")
 }
 
 // listSeparatorEnd returns where the next item starts after ", ", ", and
@@ -751,4 +802,116 @@ func lowercaseSeparatorEnd(text string, i int) int {
 		return -1
 	}
 	return j
+}
+
+// headerNameEnd returns the end of a name that fills the first line of
+// text and has more lines below, as a résumé, a letter or an address label
+// opens ("Dreux Joly" above "Paxata", "bertram m. jørgensen" above a blank
+// line), or -1. Quote markers and spaces before the name are skipped, and
+// its start is returned too. The line holds two to five words: name words,
+// initials ("m.", "Á") and particles ("van de"), opening and closing with
+// a name word. No name word may be a common English word, a country, an
+// eponym or an organization word, and only the first may be a town that
+// is not also a listed name ("Dreux"). Nor may the whole line be a place,
+// so that "Chest Pain" and "Santa Barbara" stay unread. Capitalized, the
+// line needs a listed name or a word outside ASCII. In lowercase it needs
+// a listed given name that is not a common word first, and a listed
+// surname, an initial or a word outside ASCII after it.
+func headerNameEnd(ix *textIndex, text string) (start, end int) {
+	i := 0
+	for i < len(text) && (text[i] == ' ' || text[i] == '\t' || isQuoteMarker(text[i])) {
+		i++
+	}
+	if i >= len(text) || !isLetter(text[i]) && text[i] < utf8.RuneSelf {
+		return 0, -1
+	}
+	start = i
+	capitalized := isNameStart(text, i)
+	words, nameWords, listed, foreign, initials := 0, 0, 0, 0, 0
+	firstListed, lastListed := false, false
+	lastKind := 0 // 1 name word, 2 initial, 3 particle
+	for words < 5 {
+		w := ix.nameWordEnd(text, i)
+		if w == i {
+			return 0, -1
+		}
+		word := text[i:w]
+		switch {
+		case utf8.RuneCountInString(word) == 1:
+			if capitalized != isNameStart(text, i) {
+				return 0, -1
+			}
+			if w < len(text) && text[w] == '.' {
+				w++
+			}
+			initials++
+			lastKind = 2
+		case inWordSet(placeParticles, word) || inWordSet(headerParticles, word):
+			lastKind = 3
+		default:
+			if capitalized != isNameStart(text, i) || capitalized && !nameWordShape(word) {
+				return 0, -1
+			}
+			e := ix.lookup(text, i, w)
+			if e.common || e.in(countryNames) || e.in(nameStopWords) || e.in(notNameWords) || organizationWord(word) {
+				return 0, -1
+			}
+			if e.isPlace() && !e.isName() && nameWords > 0 {
+				return 0, -1
+			}
+			if !isASCIIWord(word) {
+				foreign++
+			}
+			if e.isName() {
+				listed++
+			}
+			if nameWords == 0 {
+				firstListed = e.isFirst()
+			}
+			lastListed = e.isLast()
+			nameWords++
+			lastKind = 1
+		}
+		words++
+		if words == 1 && lastKind != 1 {
+			return 0, -1
+		}
+		i = w
+		j := skipSpaces(text, i)
+		if j >= len(text) || text[j] == '\n' || text[j] == '\r' {
+			break
+		}
+		if j == i || j-i > 2 {
+			return 0, -1
+		}
+		i = j
+	}
+	if lastKind != 1 || nameWords < 2 || !lineEndAt(text, i) || lookupPhrase(text, start, i).isPlace() {
+		return 0, -1
+	}
+	// More text must follow on a later line: a single line is a query or
+	// a title, not a header.
+	if j := skipBlankLines(text, i); j >= len(text) {
+		return 0, -1
+	}
+	if capitalized {
+		if listed == 0 && foreign == 0 {
+			return 0, -1
+		}
+	} else if !firstListed || !lastListed && initials == 0 && foreign == 0 {
+		return 0, -1
+	}
+	return start, i
+}
+
+// headerParticles are name particles that placeParticles lacks.
+var headerParticles = newWordSet("ten", "ter", "op", "bin", "ibn", "al", "el")
+
+// skipBlankLines returns the first byte after i that is not a space, a
+// tab or a line break.
+func skipBlankLines(text string, i int) int {
+	for i < len(text) && (isSpace(text[i]) || text[i] == '\r') {
+		i++
+	}
+	return i
 }
