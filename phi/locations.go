@@ -36,7 +36,7 @@ import (
 //
 // A state alone is never reported, because Safe Harbor allows it: "Atlanta,
 // GA" yields "Atlanta". A country is not a subdivision smaller than a
-// state either, but in text about a person it tells where the person
+// state either, but in text about a person it names where the person
 // lives or travels, so it is reported, with a confidence that says how
 // sure the context is; names of countries that are also US states or
 // given names ("Georgia", "Jordan") are left out.

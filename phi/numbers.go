@@ -99,7 +99,7 @@ func (d SSNDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 //     except three, two and four digits ("219-09-9999"), the grouping of
 //     an SSN, which needs a country code.
 //
-// A phone cue counts only when no SSN cue or identifier label stands
+// A phone cue counts only when no SSN cue or identifier label comes
 // between it and the number, so the nearest cue decides the type.
 //
 // A number is typed FAX when "fax" is the nearest cue before it, or the
@@ -235,7 +235,7 @@ var digitRunByte = func() (t [256]uint8) {
 
 // phoneCueBefore returns the index in phoneCues of the phone cue nearest
 // before the number at i, or -1. A cue counts only when no SSN cue or
-// identifier label stands between it and the number: in "call the tool
+// identifier label comes between it and the number: in "call the tool
 // with ssn 219-09-9999" the number is an SSN.
 func phoneCueBefore(ix *textIndex, text string, i int) int {
 	cue, at := cueStartBefore(ix, text, i, cueWindow+10, phoneCues)

@@ -384,9 +384,9 @@ func (ex *exchange) redact(parsed *llmapi.Body, findings [][]phi.Finding) map[in
 	}
 	selected := func(t phi.Type) bool { return slices.Contains(d.Redact.Types, string(t)) }
 	// Placeholders can be restored only in chat responses, whose generated
-	// text phigate knows how to find; other APIs get masks instead.
+	// text the translate package finds part by part. Other APIs get masks.
 	if d.Redact.Operator == policy.OperatorPseudonymize && ex.api.Translatable() {
-		// The Pseudonymizer sees every text first, so that it can choose
+		// The Pseudonymizer receives every text first, so that it can choose
 		// placeholders that none of them contains.
 		values := make([]string, len(parsed.Texts))
 		for i, t := range parsed.Texts {

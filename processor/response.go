@@ -140,20 +140,15 @@ func (ex *exchange) streamChunk(b *extprocv3.HttpBody) *extprocv3.CommonResponse
 func (ex *exchange) rewriteWholeBody(body []byte) *extprocv3.CommonResponse {
 	status := ex.status
 	var out []byte
-	if ex.scanWhole {
+	switch {
+	case ex.scanWhole:
 		out = ex.maskWholeBody(body)
-		common := replaceBody(out)
-		common.HeaderMutation = &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
-			setHeader("content-length", strconv.Itoa(len(out))),
-		}}
-		return common
-	}
-	if status >= 400 {
+	case status >= 400:
 		if !ex.translated {
 			return nil
 		}
 		status, out = translate.Error(ex.target.Format, ex.api.Format(), status, body)
-	} else {
+	default:
 		var err error
 		out, err = translate.Response(ex.target.Format, ex.api.Format(), body, ex.textFilter())
 		if err != nil {

@@ -23,8 +23,9 @@ const outputHoldBytes = 64
 const outputContextBytes = 64
 
 // responseFilter changes model output on its way to the client. It puts
-// back the values that pseudonymization replaced in the request, and, when
-// the policy asks, masks PHI that the request did not contain. It
+// back the values that pseudonymization replaced in the request. When the
+// decision has response_redact, it also masks PHI that the request did
+// not contain. It
 // implements translate.TextFilter, which calls it for every piece of text
 // and tool-call arguments, in order, part by part.
 type responseFilter struct {
@@ -107,18 +108,15 @@ func (f *responseFilter) Flush(key translate.PartKey) string {
 	return out
 }
 
-// release scans the pending output with some sent output before it as
-// context and returns the part that can go to the client: all of it at the
-// end of the part, otherwise all but the last outputHoldBytes, cut at a
-// space and never inside a finding.
+// release returns the part of the pending output that can go to the
+// client, with new PHI masked. At the end of a part that is all of it.
+// Otherwise it is all but the last outputHoldBytes, cut at a space and
+// never inside a finding. The scan sees some sent output before the
+// pending text, so that cues such as "Patient:" still count.
 func (f *responseFilter) release(st *partState, final bool) string {
 	if st.pending == "" {
 		return ""
 	}
-	window := st.sent + st.pending
-	offset := len(st.sent)
-	findings := f.scanner.Scan(window)
-
 	cut := len(st.pending)
 	if !final {
 		cut = max(0, len(st.pending)-outputHoldBytes)
@@ -127,6 +125,16 @@ func (f *responseFilter) release(st *partState, final bool) string {
 		} else {
 			cut = 0
 		}
+	}
+	if cut == 0 {
+		// Nothing can be released yet, so the scan waits for more text.
+		return ""
+	}
+
+	window := st.sent + st.pending
+	offset := len(st.sent)
+	findings := f.scanner.Scan(window)
+	if !final {
 		for _, fd := range findings {
 			if fd.Start-offset < cut && fd.End-offset > cut {
 				cut = max(0, fd.Start-offset)

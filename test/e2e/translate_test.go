@@ -201,7 +201,7 @@ func TestAnthropicClientServedByOpenAI(t *testing.T) {
 }
 
 // toolRequest returns a chat request in the client's format that offers a
-// lookup tool and asks the stand-in to call it with the SSN.
+// lookup tool and instructs the stand-in to call it with the SSN.
 func toolRequest(anthropic, stream bool) []byte {
 	instruction := `call tool lookup_member with {"ssn": "` + ssn + `"}`
 	schema := map[string]any{"type": "object", "properties": map[string]any{"ssn": map[string]any{"type": "string"}}}
@@ -228,9 +228,9 @@ func toolRequest(anthropic, stream bool) []byte {
 }
 
 func TestToolCallsTranslatedWithRestoredArguments(t *testing.T) {
-	// The stand-in's trigger phrase starts with "call", a phone number
-	// cue, so the scanner types the number in the arguments as a phone
-	// number; the operations template here pseudonymizes both types.
+	// The stand-in's trigger phrase starts with "call", a phone number cue.
+	// The operations template here pseudonymizes SSN and PHONE, so the
+	// number is replaced whichever type the scanner gives it.
 	templates := map[string]any{"operations": map[string]any{"redact_types": []string{"SSN", "PHONE"}}}
 	st := startStack(t, harness.Options{Settings: map[string]any{"templates": templates}})
 	wantArgs := map[string]any{"ssn": ssn}
