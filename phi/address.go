@@ -147,6 +147,15 @@ func (d AddressDetector) detectIndexed(text string, ix *textIndex, dst []Finding
 				continue
 			}
 		}
+		// A street name before the number ends in a letter and a space.
+		if start >= 2 && text[start-1] == ' ' && (isLetter(text[start-2]) || text[start-2] >= utf8.RuneSelf) {
+			if end := houseNumberEnd(text, start); end > start && streetNameEndFits(text, end) {
+				if begin := cuedStreetNameStart(text, start); begin >= 0 {
+					dst, i = d.appendAddress(text, begin, end, confMedium, dst)
+					continue
+				}
+			}
+		}
 		if start+n >= len(text) || text[start+n] != ' ' {
 			continue
 		}
@@ -215,6 +224,69 @@ func residenceAddressEnd(text string, i int) int {
 		return residenceEnd(text, i, len(text), letters)
 	}
 	return -1
+}
+
+// maxCuedStreetWords bounds the street name that cuedStreetNameStart reads
+// back from a house number.
+const maxCuedStreetWords = 4
+
+// cuedStreetNameStart returns the start of a street name of one to
+// maxCuedStreetWords words that follows a residence cue and precedes the
+// house number at i ("lives on Via dei Fiorentini 17"), or -1. The words
+// hold no digits and pass residenceStreetFits.
+func cuedStreetNameStart(text string, i int) int {
+	if i < 2 || text[i-1] != ' ' {
+		return -1
+	}
+	j := i - 1
+	for words := 0; words < maxCuedStreetWords; words++ {
+		k := j
+		for k > 0 && (isLetter(text[k-1]) || text[k-1] >= utf8.RuneSelf || text[k-1] == '-' || text[k-1] == '.') {
+			k--
+		}
+		if k == j || !isLetter(text[k]) && text[k] < utf8.RuneSelf {
+			return -1
+		}
+		// Every cue ends in "at " or "on ", which few words follow.
+		if k >= 4 && text[k-1] == ' ' && (lower(text[k-3]) == 'a' && lower(text[k-2]) == 't' || lower(text[k-3]) == 'o' && lower(text[k-2]) == 'n') {
+			if begin := residenceStreetStart(text, k, i); begin >= 0 {
+				return begin
+			}
+		}
+		if k < 2 || text[k-1] != ' ' {
+			return -1
+		}
+		j = k - 1
+	}
+	return -1
+}
+
+// residenceStreetStart returns k when a residence cue ends at k and the
+// street name text[k:i-1] passes residenceStreetFits, or -1.
+func residenceStreetStart(text string, k, i int) int {
+	for _, cue := range residenceCues {
+		if k >= len(cue) && equalFold(text[k-len(cue):k], cue) && (k == len(cue) || !isAlnum(text[k-len(cue)-1])) {
+			if !residenceStreetFits(text[k : i-1]) {
+				return -1
+			}
+			return k
+		}
+	}
+	return -1
+}
+
+// streetNameEndFits reports whether the house number that ends at i ends
+// a street named before it: a street type follows ("17 street", "50
+// St."), or a comma, a sentence end or the end of the text.
+func streetNameEndFits(text string, i int) bool {
+	if partEnds(text, i, false) {
+		return true
+	}
+	if i+1 >= len(text) || text[i] != ' ' {
+		return false
+	}
+	w := wordEnd(text, i+1)
+	return isStreetSuffix(text[i+1:w]) && partEnds(text, w, false)
 }
 
 // residenceEnd returns end, with spaces before it trimmed, when the street
@@ -791,6 +863,11 @@ func containsDigit(s string) bool {
 //     three to six digits, "394 13", "53-320", "3610-114", "7412 SL";
 //   - four to six digits, or the shapes above, right after a country name
 //     ("Finland 41600");
+//   - three to six digits, or the shapes above, after a town of one to
+//     four capitalized words and particles that follows "in" ("in Bjert
+//     6091", "in ÖVERTURINGEN 840 24"). The town is reported too, as a
+//     LOCATION, because the place rules miss towns in capitals or with
+//     particles;
 //   - UK postcodes ("SW1A 1AA", "M1 1AE") and Canadian postal codes ("B0J
 //     2H0") anywhere, in capitals with the space, because their letter
 //     and digit pattern rarely occurs otherwise.
@@ -835,10 +912,21 @@ func (d ZIPDetector) detectIndexed(text string, ix *textIndex, dst []Finding) []
 			i += n - 1
 			continue
 		}
-		if end := postalCodeEnd(text, start); end > 0 && (n >= 3 && (afterCountry(text, start) || afterTownIn(text, start, end)) || cueBefore(ix, text, start, 15, zipCues) >= 0) {
-			dst = append(dst, Finding{Type: TypeZIP, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
-			i = end - 1
-			continue
+		if end := postalCodeEnd(text, start); end > 0 {
+			country, town := false, -1
+			if n >= 3 {
+				if country = afterCountry(text, start); !country {
+					town = townInStart(text, start, end)
+				}
+			}
+			if country || town >= 0 || cueBefore(ix, text, start, 15, zipCues) >= 0 {
+				if town >= 0 {
+					dst = append(dst, Finding{Type: TypeLocation, Start: town, End: start - 1, Confidence: confMedium, Detector: d.Name()})
+				}
+				dst = append(dst, Finding{Type: TypeZIP, Start: start, End: end, Confidence: confHigh, Detector: d.Name()})
+				i = end - 1
+				continue
+			}
 		}
 		i += n - 1
 		if n != 5 {
@@ -908,18 +996,20 @@ func postalCodeEnd(text string, i int) int {
 	return end
 }
 
-// afterTownIn reports whether the postal code text[i:end] follows a town
-// of one to four capitalized words and particles that follows "in" ("in
-// Bjert 6091", "in Quinta de São Tiago 3610-114"), the way an address
-// names a place in a sentence. A four-digit number from 1900 to 2099 is a
-// year ("in London 2012"), not a postal code.
-func afterTownIn(text string, i, end int) bool {
+// townInStart returns the start of the town before the postal code
+// text[i:end], or -1. The town has one to four capitalized words and
+// particles and follows "in" ("in Bjert 6091", "in Quinta de São Tiago
+// 3610-114"), the way an address names a place in a sentence. A
+// four-digit number from 1900 to 2099 is a year ("in London 2012"), not a
+// postal code.
+func townInStart(text string, i, end int) int {
 	if end-i == 4 && (text[i] == '1' && text[i+1] == '9' || text[i] == '2' && text[i+1] == '0') {
-		return false
+		return -1
 	}
 	if i < 5 || text[i-1] != ' ' {
-		return false
+		return -1
 	}
+	town := -1
 	j := i - 1
 	for words := 0; words <= 4; words++ {
 		k := j
@@ -927,22 +1017,23 @@ func afterTownIn(text string, i, end int) bool {
 			k--
 		}
 		if k == j {
-			return false
+			return -1
 		}
 		word := text[k:j]
 		if equalFold(word, "in") {
 			// "in" ends the search, after one to four words.
-			return words > 0
+			return town
 		}
 		if !isNameStart(text, k) && !inWordSet(placeParticles, word) || isNameStopWord(word) || inWordSet(notNameWords, word) {
-			return false
+			return -1
 		}
 		if k < 2 || text[k-1] != ' ' {
-			return false
+			return -1
 		}
+		town = k
 		j = k - 1
 	}
-	return false
+	return -1
 }
 
 // afterCountry reports whether a country name and one space precede i.

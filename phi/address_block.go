@@ -48,7 +48,12 @@ func appendPostalTail(text string, i int, dst []Finding, detector string) (out [
 				dst = append(dst, Finding{Type: TypeLocation, Start: j, End: placeEnd, Confidence: confMedium, Detector: detector})
 			}
 			if placeEnd < partEnd {
-				dst = append(dst, Finding{Type: TypeZIP, Start: placeEnd + 1, End: partEnd, Confidence: confMedium, Detector: detector})
+				zipStart := placeEnd + 1
+				if r := regionCodeEnd(text, zipStart); r > zipStart {
+					dst = append(dst, Finding{Type: TypeLocation, Start: zipStart, End: r, Confidence: confMedium, Detector: detector})
+					zipStart = r + 1
+				}
+				dst = append(dst, Finding{Type: TypeZIP, Start: zipStart, End: partEnd, Confidence: confMedium, Detector: detector})
 			}
 		}
 		end = partEnd
@@ -139,11 +144,32 @@ func tailPartEnd(text string, i int, ownLine bool) (end, placeEnd int, kind tail
 		if p := postcodeEnd(text, e+1); p > e+1 && partEnds(text, p, ownLine) {
 			return p, e, partPlace
 		}
+		// A town, a region code of any case and a postal code on their
+		// own line: "ASKER nan 1386", "Lund ab 223 50".
+		if r := regionCodeEnd(text, e+1); ownLine && r > e+1 && r+1 < len(text) && text[r] == ' ' {
+			if p := postcodeEnd(text, r+1); p > r+1 && partEnds(text, p, true) {
+				return p, e, partPlace
+			}
+		}
 	}
 	if !partEnds(text, e, ownLine) {
 		return i, i, partNone
 	}
 	return e, e, partPlace
+}
+
+// regionCodeEnd returns the end of a region code at i, two or three ASCII
+// letters in any case followed by a space, or i. Some exports write an
+// empty region as "nan", which takes the region's place.
+func regionCodeEnd(text string, i int) int {
+	e := i
+	for e < len(text) && isLetter(text[e]) && e-i < 4 {
+		e++
+	}
+	if e-i < 2 || e-i > 3 || e >= len(text) || text[e] != ' ' {
+		return i
+	}
+	return e
 }
 
 // partEnds reports whether a part may end at i: at the end of the text or

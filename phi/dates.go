@@ -3,7 +3,9 @@ package phi
 // DateDetector finds calendar dates: numeric ("04/12/2023", "4/12/23",
 // "2023-04-12", "12-04-2023", "12.04.2023") and with a written month
 // ("April 12, 2023", "Apr 12 2023", "12 April 2023", "March 5th, 2021",
-// "Nov. 22nd, 2022", "Nov 11th '23", "April 12", "April 2023").
+// "Nov. 22nd, 2022", "Nov 11th '23", "April 12", "April 2023"), and
+// capitalized full weekday names, alone ("on Tuesday morning") or before a
+// date ("Monday, April 12, 2023").
 //
 // Under HIPAA Safe Harbor every date element except the year is PHI, so a
 // year alone is never reported, while a month and year are. Numeric dates
@@ -50,6 +52,9 @@ func (d DateDetector) detectIndexed(text string, ix *textIndex, dst []Finding) [
 			}
 		case isUpper(c) && (i == 0 || !isLetter(text[i-1])):
 			start, end, conf = writtenDate(text, i)
+			if end < 0 {
+				start, end, conf = weekdayDate(text, i)
+			}
 			if end < 0 {
 				i = ix.wordEnd(text, i) - 1
 				continue
@@ -240,6 +245,75 @@ func writtenDate(text string, i int) (start, end int, conf float64) {
 		return i, yearEnd, confLow + 0.1
 	}
 	return i, -1, 0
+}
+
+// weekdayNames lists the full weekday names, lowercase. Abbreviations are
+// left out because "Sat", "Sun" and "Wed" are also English words.
+var weekdayNames = [...]string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+// isWeekday reports whether word is a full weekday name in any case.
+func isWeekday(word string) bool {
+	// Every name is "day" after a stem of three to six letters.
+	if len(word) < 6 || len(word) > 9 || !equalFold(word[len(word)-3:], "day") {
+		return false
+	}
+	for _, name := range weekdayNames {
+		if equalFold(word, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// weekdayDate parses a date that opens with the capitalized weekday name
+// at i and returns its span and confidence, or end -1. A date that follows
+// the weekday ("Monday, April 12, 2023", "Friday 04/12/2023") joins its
+// span. A weekday alone ("on Tuesday morning") gets confMedium: Safe
+// Harbor does not list it as a date element, but next to a place or an
+// event it narrows the date of a visit.
+func weekdayDate(text string, i int) (start, end int, conf float64) {
+	wend := wordEnd(text, i)
+	if !isWeekday(text[i:wend]) {
+		return i, -1, 0
+	}
+	j := wend
+	if j < len(text) && text[j] == ',' {
+		j++
+	}
+	if k := skipSpaces(text, j); k > j && k < len(text) {
+		if dateEnd, dateConf := dateAt(text, k); dateEnd > 0 {
+			return i, dateEnd, dateConf
+		}
+	}
+	return i, wend, confMedium
+}
+
+// dateAt returns the end and confidence of a numeric or written date that
+// starts exactly at k, or end -1.
+func dateAt(text string, k int) (int, float64) {
+	if isUpper(text[k]) {
+		if start, end, conf := writtenDate(text, k); end > 0 && start == k {
+			return end, conf
+		}
+		return -1, 0
+	}
+	if !isDigit(text[k]) {
+		return -1, 0
+	}
+	if end, conf := numericDate(text, k); end > 0 && conf >= confLow {
+		return end, conf
+	}
+	// Day first: "12 April 2023". The month word after the day finds the
+	// day through dayBefore.
+	_, dayEnd := parseDay(text, k)
+	m := skipSpaces(text, dayEnd)
+	if dayEnd == k || m == dayEnd || m >= len(text) || !isUpper(text[m]) {
+		return -1, 0
+	}
+	if start, end, conf := writtenDate(text, m); end > 0 && start == k {
+		return end, conf
+	}
+	return -1, 0
 }
 
 // dashedDate parses a "17-Feb-2023" or "17-Feb-23" date around the month

@@ -121,6 +121,16 @@ func TestScanDate(t *testing.T) {
 		{"blood pressure", "BP 120/80", nil},
 		{"age", "a 55-year-old male", nil},
 		{"modal may", "May I add 5 mg?", nil},
+		{"weekday alone", "flew home on Tuesday morning", []span{{TypeDate, "Tuesday"}}},
+		{"weekday opens sentence", "Wednesday was quiet.", []span{{TypeDate, "Wednesday"}}},
+		{"weekday before written date", "seen Monday, April 12, 2023.", []span{{TypeDate, "Monday, April 12, 2023"}}},
+		{"weekday before numeric date", "on Friday 04/12/2023", []span{{TypeDate, "Friday 04/12/2023"}}},
+		{"weekday before day first", "on Sunday 12 April 2023", []span{{TypeDate, "Sunday 12 April 2023"}}},
+		{"weekday before fraction", "Monday 1/2 tab", []span{{TypeDate, "Monday"}}},
+		{"weekday abbreviation", "Sat in the Sun on Wed", nil},
+		{"weekday lowercase", "on friday morning", nil},
+		{"weekday inside word", "Mondays and Fridays", nil},
+		{"day suffix word", "Holiday and Someday", nil},
 	})
 }
 

@@ -26,7 +26,7 @@ const (
 	setPhoneStart
 	// setDateStart is setNumberStart and the uppercase letters not
 	// preceded by a letter whose first two bytes, in any case, can open
-	// a month name (see monthNames).
+	// a month or weekday name (see monthNames and weekdayNames).
 	setDateStart
 	// setPlaceStart is setCapitalStart and the first bytes of characters
 	// outside ASCII not preceded by an ASCII letter or digit.
@@ -81,7 +81,7 @@ const (
 	// triggerMACGroup marks a word start whose first two bytes are
 	// hexadecimal digits; the index then tests the third byte.
 	triggerMACGroup
-	triggerMonth
+	triggerDateWord
 )
 
 // wordTriggers holds, for the lowercased first letter of a word and the
@@ -113,8 +113,11 @@ var wordTriggers = func() (t [26][27]uint8) {
 	}
 	for _, names := range monthNames {
 		for _, w := range names {
-			add(w, triggerMonth)
+			add(w, triggerDateWord)
 		}
+	}
+	for _, w := range weekdayNames {
+		add(w, triggerDateWord)
 	}
 	// The class 26 of a second byte that is not a letter includes the
 	// digits, so a group such as "a1" passes and the index checks the
@@ -372,8 +375,8 @@ func (ix *textIndex) build(text string) {
 		ix.sets[setCapitalPair][block] = capitalPair
 		ix.sets[setPostcodeStart][block] = numberStart | capitalPair
 
-		name, id, address, mac, month := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
-		ix.sets[setDateStart][block] = numberStart | c.upper&month
+		name, id, address, mac, dateWord := wordTriggerSets(text, block, letter&^afterLetter, afterAlnum)
+		ix.sets[setDateStart][block] = numberStart | c.upper&dateWord
 		ix.sets[setCodeStart][block] = numberStart | capitalPair | c.open | mac
 		ix.sets[setNameVisit][block] = (c.upper|c.lead)&^afterAlnum | name
 		ix.sets[setNameCue][block] = name
@@ -399,12 +402,12 @@ func (ix *textIndex) clearWords() {
 
 // wordTriggerSets looks up the first two bytes of each letter start of
 // one block in wordTriggers and returns the bitmaps of the block's
-// positions in the name, identifier, address and month trigger sets,
+// positions in the name, identifier, address and date-word trigger sets,
 // and of the word starts that open a MAC group ("a1:" or "ff-", in either
 // case). Name, address and MAC triggers count only at word starts,
-// identifier and month triggers at every letter start, as their detectors
+// identifier and date-word triggers at every letter start, as their detectors
 // visit them.
-func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (name, id, address, mac, month uint64) {
+func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (name, id, address, mac, dateWord uint64) {
 	base := block * 64
 	for m := letterStarts; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
@@ -423,13 +426,13 @@ func wordTriggerSets(text string, block int, letterStarts, afterAlnum uint64) (n
 		name |= uint64(t&triggerName) << k
 		id |= uint64(t&triggerID) >> 1 << k
 		address |= uint64(t&triggerAddress) >> 2 << k
-		month |= uint64(t&triggerMonth) >> 4 << k
+		dateWord |= uint64(t&triggerDateWord) >> 4 << k
 		if t&triggerMACGroup != 0 && macGroupAt(text, base+k) {
 			mac |= uint64(1) << k
 		}
 	}
 	// Name, address and MAC triggers count only at word starts.
-	return name &^ afterAlnum, id, address &^ afterAlnum, mac &^ afterAlnum, month
+	return name &^ afterAlnum, id, address &^ afterAlnum, mac &^ afterAlnum, dateWord
 }
 
 // macGroupAt reports whether text[i:] opens with two hexadecimal digits

@@ -34,7 +34,7 @@ func inByteSet(text string, i int, set byteSet) bool {
 	case setPhoneStart:
 		return (isDigit(c) || '(' <= c && c <= '+') && !afterAlnum
 	case setDateStart:
-		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter && triggersAt(text, i)&triggerMonth != 0
+		return isDigit(c) && !afterAlnum || isUpper(c) && !afterLetter && triggersAt(text, i)&triggerDateWord != 0
 	case setPlaceStart:
 		return (isUpper(c) || c >= 0xC0) && !afterAlnum
 	case setCapitalStart:

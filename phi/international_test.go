@@ -120,7 +120,7 @@ func TestScanCountries(t *testing.T) {
 		{"travelling to", "I will be travelling to Canada next week", []span{{TypeLocation, "Canada"}}},
 		{"two words", "arrived from Czech Republic.", []span{{TypeLocation, "Czech Republic"}}},
 		{"own line", "Suite 2\nSweden\n", []span{{TypeLocation, "Sweden"}}},
-		{"town after travel verb", "Ms. Jones flew to Loeches on Monday", []span{{TypeName, "Jones"}, {TypeLocation, "Loeches"}}},
+		{"town after travel verb", "Ms. Jones flew to Loeches on Monday", []span{{TypeName, "Jones"}, {TypeLocation, "Loeches"}, {TypeDate, "Monday"}}},
 	})
 }
 

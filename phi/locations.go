@@ -109,7 +109,63 @@ func (d LocationDetector) detectIndexed(text string, ix *textIndex, dst []Findin
 		}
 		i = p.ends[0] - 1
 	}
+	if !hasCapitalWordStart(text, ix) {
+		dst = d.appendLowercasePlaces(text, ix, dst)
+	}
 	return dst
+}
+
+// appendLowercasePlaces reports places in text typed without capitals,
+// where nothing else marks them: a country, or a listed town that is not
+// an English word or a frequent given name, right after "from", "in",
+// "to" or "near" ("moved here from tunisia", "lives in harburg").
+func (d LocationDetector) appendLowercasePlaces(text string, ix *textIndex, dst []Finding) []Finding {
+	for i := ix.next(text, setWordStart, 0); i < len(text); i = ix.next(text, setWordStart, i+1) {
+		if !isLetter(text[i]) || i > 0 && isAlnum(text[i-1]) {
+			continue
+		}
+		w := ix.wordEnd(text, i)
+		switch text[i:w] {
+		case "from", "in", "to", "near":
+		default:
+			i = w - 1
+			continue
+		}
+		k := w + 1
+		if k >= len(text) || text[w] != ' ' || !isLower(text[k]) {
+			continue
+		}
+		end := lowercasePlaceEnd(ix, text, k)
+		if end < 0 {
+			continue
+		}
+		dst = append(dst, Finding{Type: TypeLocation, Start: k, End: end, Confidence: confLocationContext, Detector: d.Name()})
+		i = end - 1
+	}
+	return dst
+}
+
+// lowercasePlaceEnd returns the end of a country of one to three words or
+// of a listed town of one word at i, in lowercase, or -1.
+func lowercasePlaceEnd(ix *textIndex, text string, i int) int {
+	end := wordEnd(text, i)
+	e := ix.lookup(text, i, end)
+	for words := 1; words <= 3; words++ {
+		if ix.inSet(text, i, end, countryNames) {
+			return end
+		}
+		if end+1 >= len(text) || text[end] != ' ' || !isLower(text[end+1]) {
+			break
+		}
+		end = wordEnd(text, end+1)
+	}
+	if !e.isPlace() || e.common || e.in(nameStopWords) || e.in(notNameWords) || e.in(usStateNames) {
+		return -1
+	}
+	if e.firstRank > 0 && e.firstRank <= 1000 {
+		return -1
+	}
+	return wordEnd(text, i)
 }
 
 // readPlace reads the place phrase that starts at i into p and reports
@@ -233,7 +289,7 @@ func judgePlace(ix *textIndex, text string, p *placePhrase, lastEnd int) (int, i
 		// Elsewhere a country followed by a noun is a kind of thing
 		// ("Brazil nut", "Canada geese"); before a verb or punctuation it
 		// is the place itself ("Estonia was fun", "tribute to Norway.").
-		if !followedByNoun(ix, text, countryEnd) {
+		if !followedByNoun(ix, text, countryEnd) || countryRoleAfter(text, countryEnd) {
 			return start, countryEnd, confLow
 		}
 	}
@@ -395,8 +451,47 @@ func judgeSingleWord(ix *textIndex, text string, p *placePhrase, first int, last
 		return start, end, confLocationContext
 	case town && (cue == cueTown || afterPlace):
 		return start, townEnd, confLocationContext
+	case cue == cueTown && toponymSuffix(text[start:end]):
+		// An unlisted word with the ending of an English place name
+		// ("to Auroratown", "in Pudičmouth"). The lexicon marks only the
+		// English words that are also names or places, so a few English
+		// words with these endings are listed in toponymFalseFriends.
+		if e := ix.lookup(text, start, end); !e.common && !e.isName() && !inWordSet(toponymFalseFriends, text[start:end]) {
+			return start, end, confLocationContext
+		}
 	}
 	return 0, 0, 0
+}
+
+// toponymSuffixes are endings of English place names. Most come from Old
+// English words for a fort (-bury, -borough, -burgh, -chester), a
+// settlement (-ton, -wick, -worth, -stead, -thorpe), a river crossing
+// (-ford), open land (-field, -dale) or a harbour (-mouth, -haven). -town
+// and -ville are later. "-port" is left out because of "Support",
+// "Transport" and "Report".
+var toponymSuffixes = [...]string{
+	"bury", "borough", "burgh", "chester", "cester", "caster", "ton",
+	"town", "wick", "worth", "stead", "thorpe", "ford", "field", "dale",
+	"mouth", "haven", "ville", "minster",
+}
+
+// toponymFalseFriends are English words with an ending of
+// toponymSuffixes that the lexicon does not hold as names.
+var toponymFalseFriends = newWordSet(
+	"skeleton", "baton", "crouton", "piston", "wanton", "downtown",
+	"uptown", "midtown", "hometown", "battlefield", "minefield",
+	"airfield", "outfield", "infield",
+)
+
+// toponymSuffix reports whether word ends in one of toponymSuffixes after
+// a stem of at least three bytes.
+func toponymSuffix(word string) bool {
+	for _, suffix := range toponymSuffixes {
+		if len(word) >= len(suffix)+3 && equalFold(word[len(word)-len(suffix):], suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // schoolOf reports whether word k of the phrase is "University" or
@@ -832,6 +927,24 @@ func followedByNoun(ix *textIndex, text string, i int) bool {
 		return false
 	}
 	return !verbAfter(ix, text, i)
+}
+
+// countryRoles are nouns for people and bodies that act for a country.
+// After one of them a country is the place itself ("Brazil leader gives",
+// "Spain officials said"), not a kind of thing.
+var countryRoles = newWordSet(
+	"leader", "leaders", "president", "prime", "premier", "minister",
+	"ministers", "government", "officials", "authorities", "police",
+	"army", "military", "parliament", "embassy", "consulate",
+)
+
+// countryRoleAfter reports whether a word of countryRoles follows the
+// space at i.
+func countryRoleAfter(text string, i int) bool {
+	if i+1 >= len(text) || text[i] != ' ' {
+		return false
+	}
+	return inWordSet(countryRoles, text[i+1:letterRunEnd(text, i+1)])
 }
 
 // firstPersonAm reports whether "I'm" or "I am" ends before the word at i

@@ -188,6 +188,11 @@ func cueNameSpan(ix *textIndex, text string, i, w int) (after, end int, conf flo
 	case end > after:
 	case conf < confNameLabel:
 		end = lowercaseNameEnd(ix, text, after)
+		// A surname outside ASCII or one that lowercaseNameEnd does not
+		// take ("monika žilková").
+		if pair := lowercasePairEnd(ix, text, after, wordEnd(text, after)); pair > end {
+			end = pair
+		}
 	case formLabelBefore(text, after):
 		end = labelledLowercaseNameEnd(ix, text, after)
 	}
@@ -378,7 +383,7 @@ func clinicianContext(text string, start, end int) bool {
 var nameCueWords = []string{
 	"mr", "mrs", "ms", "miss", "mx", "patient", "pt", "name", "named",
 	"says", "said", "told", "asked", "called", "hi", "hello", "dear",
-	"starring", "featuring", "by", "me", "gave", "given",
+	"starring", "featuring", "by", "me", "gave", "given", "follow",
 }
 
 // nameCue checks whether the word text[i:w] is a name cue. It returns where
@@ -427,6 +432,14 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 			j = k + 3
 		}
 		conf = confNamePatient
+	case "follow", "Follow":
+		// "follow up with Ann Lee". followUpNameFits keeps departments
+		// out ("follow up with Cardiology").
+		if !hasPrefixFold(text, j, " up with ") || !followUpNameFits(ix, text, j+len(" up with ")) {
+			return -1, 0, false
+		}
+		j += len(" up with")
+		conf = confNameRelative
 	case "says", "said", "told", "asked", "called", "Hi", "hi", "Hello", "hello", "Dear", "dear", "starring", "featuring", "by", "me", "gave", "given":
 		if !speechCueFits(ix, text, i, w) {
 			return -1, 0, false
@@ -459,6 +472,34 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 		return -1, 0, false
 	}
 	return k, conf, title
+}
+
+// followUpNameFits reports whether a name can start at k after "follow up
+// with". In lowercase it must be a listed given name, which cueNameSpan
+// reads through lowercaseNameEnd. Capitalized, it is one or two words
+// outside nameStopWords and notNameWords that the lexicon does not mark as
+// English words, and one of them is a listed name or has letters outside
+// ASCII. Departments such as "Cardiology" are in no list, so they are not
+// read as names.
+func followUpNameFits(ix *textIndex, text string, k int) bool {
+	if k >= len(text) {
+		return false
+	}
+	if isLower(text[k]) {
+		return lowercaseNameEnd(ix, text, k) > k
+	}
+	first, ok := nameTokenAt(ix, text, k)
+	if !ok || first.digits || first.lex.common {
+		return false
+	}
+	if first.lex.isName() || !isASCIIWord(first.word) {
+		return true
+	}
+	if first.end+1 >= len(text) || text[first.end] != ' ' {
+		return false
+	}
+	second, ok := nameTokenAt(ix, text, first.end+1)
+	return ok && !second.digits && !second.lex.common && (second.lex.isName() || !isASCIIWord(second.word))
 }
 
 // speechCueFits reports whether the cue text[i:w], a verb of speech, a
@@ -891,6 +932,12 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 	if first.digits {
 		return suffixNameEnd(ix, text, i, first)
 	}
+	// Both "I'm" and "I am" end in "m ".
+	if i >= 4 && text[i-1] == ' ' && text[i-2] == 'm' {
+		if end := introducedNameEnd(ix, text, i, first); end > 0 {
+			return end, confNameSingle
+		}
+	}
 	initial := sentenceStart(text, i)
 	e := first.entry()
 	if !initial {
@@ -925,6 +972,8 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 			if end > 0 && !eponymAfter(ix, text, end) {
 				return end, conf
 			}
+		} else if end := eponymPairEnd(ix, text, first, next); end > 0 {
+			return end, confNameList
 		}
 	}
 	if end := singleNameEnd(ix, text, i, first, initial); end > 0 {
@@ -937,6 +986,51 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 		return end, confNameSingle
 	}
 	return -1, 0
+}
+
+// introducedNameEnd returns the end of two capitalized words after "I'm"
+// or "I am" and before a comma ("I'm Quarto Angelo, originally from"),
+// where a speaker gives their name, or -1. The words must not both be
+// English words, and one must be a listed name or have letters outside
+// ASCII, so that "I am Very Sorry, but" is no name.
+func introducedNameEnd(ix *textIndex, text string, i int, first nameToken) int {
+	if first.end+1 >= len(text) || text[first.end] != ' ' || !firstPersonAm(text, i) {
+		return -1
+	}
+	second, ok := nameTokenAt(ix, text, first.end+1)
+	if !ok || second.digits || second.end >= len(text) || text[second.end] != ',' {
+		return -1
+	}
+	if first.lex.common && second.lex.common {
+		return -1
+	}
+	if !first.lex.isName() && !second.lex.isName() && isASCIIWord(first.word) && isASCIIWord(second.word) {
+		return -1
+	}
+	return second.end
+}
+
+// eponymPairEnd returns the end of a surname that is also an eponym
+// ("Hartmann", "Parkinson", "Young") at i after the given name first, or
+// -1. The given name must rank in the first 3,000 and not be an English
+// word. Neither a word that follows eponyms ("procedure", "disease") nor
+// a capitalized word may come next, so "Jeremy Hartmann" and "Zoe Young"
+// are names but "Hartmann procedure" and "Milford New Zealand" are not.
+func eponymPairEnd(ix *textIndex, text string, first nameToken, i int) int {
+	e := first.entry()
+	if e.common || e.firstRank > 3000 {
+		return -1
+	}
+	second, ok := eponymSurnameAt(ix, text, i)
+	if !ok || eponymAfter(ix, text, second.end) {
+		return -1
+	}
+	// A capitalized word after the pair may make the surname part of a
+	// longer name: "Milford New Zealand".
+	if second.end+1 < len(text) && text[second.end] == ' ' && isNameStart(text, second.end+1) {
+		return -1
+	}
+	return second.end
 }
 
 // pairNameEnd judges "Given Surname" and "Given Middle Surname" from the

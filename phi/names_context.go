@@ -1,6 +1,9 @@
 package phi
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Rules for names that the Census lists alone do not settle. They cover
 // names of other origins and names without a listed given name. They also
@@ -285,9 +288,11 @@ func listSeparatorEnd(text string, i int) int {
 // ("Mary", "Roy"): towns are not addressed or asked questions.
 func addressedNameEnd(ix *textIndex, text string, i int, tok nameToken) int {
 	e := tok.entry()
-	if e.isFirst() && e.common && lineStart(text, i) && quotedSpeechAfter(text, tok.end) {
-		// A speaker label before a quote ("Heather:"I'm"): a given name
-		// that is also an English word still names the speaker.
+	if e.isFirst() && e.common && lineStart(text, i) && tok.end < len(text) && text[tok.end] == ':' && speakerLabel(text, tok.end) {
+		// A speaker label before a quote ("Heather:"I'm") or in a
+		// dialogue ("Destiny: Remember me" under "Ella: What a wife."):
+		// a given name that is also an English word still names the
+		// speaker.
 		return tok.end
 	}
 	if !e.isFirst() || e.common || e.isPlace() && !namePlaceFits(e) {
@@ -375,20 +380,32 @@ func speakerLabel(text string, i int) bool {
 	// Only the lines near the label are read, so that a long text with
 	// many labels costs time linear in its length.
 	from, to := max(i-speakerWindow, 0), min(i+speakerWindow, len(text))
+	own := lineStartOf(text, i)
+	if from == 0 && own != 0 && speakerLineAt(text, 0) {
+		// The first line of the text has no line break before it.
+		return true
+	}
 	for k := from; k < to; k++ {
-		if text[k] != '\n' {
-			continue
+		n := strings.IndexByte(text[k:to], '\n')
+		if n < 0 {
+			break
 		}
-		l := k + 1
-		if l >= len(text) || !isNameStart(text, l) {
-			continue
-		}
-		w := nameWordEnd(text, l)
-		if w < len(text) && text[w] == ':' && l != lineStartOf(text, i) {
+		k += n
+		if l := k + 1; l != own && speakerLineAt(text, l) {
 			return true
 		}
 	}
 	return false
+}
+
+// speakerLineAt reports whether a capitalized word and a colon open the
+// line that starts at l.
+func speakerLineAt(text string, l int) bool {
+	if l >= len(text) || !isNameStart(text, l) {
+		return false
+	}
+	w := nameWordEnd(text, l)
+	return w < len(text) && text[w] == ':'
 }
 
 // speakerWindow is how many bytes before and after a speaker label
@@ -471,13 +488,38 @@ func hasCapitalWordStart(text string, ix *textIndex) bool {
 	return false
 }
 
-// lowercaseNameAt returns lowercasePairEnd(ix, text, i, w) in text typed
+// lowercaseNameAt returns lowercasePairEnd(ix, text, i, w), or the end of
+// a lowercase speaker label (see lowercaseSpeakerEnd), in text typed
 // without capitals, and -1 elsewhere without reading the lists.
 func lowercaseNameAt(ix *textIndex, text string, i, w int, lowercaseText bool) int {
 	if !lowercaseText {
 		return -1
 	}
+	return lowercaseTextNameEnd(ix, text, i, w)
+}
+
+// lowercaseTextNameEnd returns the end of a speaker label or of a name
+// pair at i in text typed without capitals, or -1.
+func lowercaseTextNameEnd(ix *textIndex, text string, i, w int) int {
+	if end := lowercaseSpeakerEnd(ix, text, i, w); end > 0 {
+		return end
+	}
 	return lowercasePairEnd(ix, text, i, w)
+}
+
+// lowercaseSpeakerEnd returns w when the word text[i:w] opens its line as
+// the speaker label of a quote ("mika: "who are you?""), or -1. The word
+// must be a listed given name that is not a common English word, a town
+// or a stop word.
+func lowercaseSpeakerEnd(ix *textIndex, text string, i, w int) int {
+	if !quotedSpeechAfter(text, w) || !lineStart(text, i) {
+		return -1
+	}
+	e := ix.lookup(text, i, w)
+	if !e.isFirst() || e.common || e.isPlace() || e.in(nameStopWords) || e.in(notNameWords) {
+		return -1
+	}
+	return w
 }
 
 // unlistedSubjectEnd returns the end of a capitalized word that the lists

@@ -35,7 +35,7 @@ func TestScanNameNegatives(t *testing.T) {
 		{"graves addison cushing", "Graves disease, Addison's disease and Cushing syndrome", nil},
 		{"common words", "Will Grace Hope May Mark Young Brown", nil},
 		{"month", "seen in May for follow-up", nil},
-		{"weekday", "seen on Monday, June", nil},
+		{"weekday", "seen on Monday, June", []span{{TypeDate, "Monday"}}},
 		{"drug brand", "started Eliquis, Humira and Rose Bengal stain", nil},
 		{"sentence start common pair", "Will Young patients respond?", nil},
 		{"ethnicity", "a 55-year-old African American male", nil},
