@@ -478,8 +478,9 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 // with". In lowercase it must be a listed given name, which cueNameSpan
 // reads through lowercaseNameEnd. Capitalized, it is one or two words
 // outside nameStopWords and notNameWords that the lexicon does not mark as
-// English words, and one of them is a listed name or has letters outside
-// ASCII. Departments such as "Cardiology" are in no list, so they are not
+// English words. One of them must be a listed name or have letters
+// outside ASCII, or the second must have the ending of a surname
+// ("Satsita Umkhayev"). Departments such as "Cardiology" are in no list, so they are not
 // read as names.
 func followUpNameFits(ix *textIndex, text string, k int) bool {
 	if k >= len(text) {
@@ -499,7 +500,7 @@ func followUpNameFits(ix *textIndex, text string, k int) bool {
 		return false
 	}
 	second, ok := nameTokenAt(ix, text, first.end+1)
-	return ok && !second.digits && !second.lex.common && (second.lex.isName() || !isASCIIWord(second.word))
+	return ok && !second.digits && !second.lex.common && (second.lex.isName() || !isASCIIWord(second.word) || surnameShape(second.word))
 }
 
 // speechCueFits reports whether the cue text[i:w], a verb of speech, a
@@ -958,7 +959,7 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 		if end := unlistedAddressedEnd(text, i, first); end > 0 {
 			return end, confNameSingle
 		}
-		return -1, 0
+		return phraseNameEnd(ix, text, i, &first), confNameSingle
 	}
 
 	next := first.end + 1
@@ -985,7 +986,24 @@ func listNameEnd(ix *textIndex, text string, i int) (int, float64) {
 	if end := addressedNameEnd(ix, text, i, first); end > 0 {
 		return end, confNameSingle
 	}
-	return -1, 0
+	return phraseNameEnd(ix, text, i, &first), confNameSingle
+}
+
+// phraseNameEnd returns the end of a name at i, first, that a phrase
+// around it marks, or -1: a possessive before a relative or a work, a role
+// noun before it or "gender of". These rules come after the others in
+// listNameEnd, so that a name those find keeps their span and confidence.
+func phraseNameEnd(ix *textIndex, text string, i int, first *nameToken) int {
+	if end := possessiveNameEnd(ix, text, first); end > 0 {
+		return end
+	}
+	if i < 2 || text[i-1] != ' ' || !isLetter(text[i-2]) {
+		return -1
+	}
+	if end := roleNameEnd(ix, text, i, first); end > 0 {
+		return end
+	}
+	return genderOfNameEnd(ix, text, i, first.end)
 }
 
 // introducedNameEnd returns the end of two capitalized words after "I'm"

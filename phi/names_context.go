@@ -14,7 +14,9 @@ import (
 // pairNameEnd did not accept, and returns the end of the name or -1. It
 // accepts:
 //   - a word and a listed surname ("Kloz Araujo", "Petr Kloz" when Petr is
-//     not a frequent given name) away from the start of a sentence;
+//     not a frequent given name) or a word with the ending of a surname
+//     (see surnameShape: "Bekbolat Musliyevich") away from the start of a
+//     sentence;
 //   - two words of which one has letters outside ASCII ("Rubija
 //     Liberšar", "Krisztián Szöllösy"), anywhere, because English clinical
 //     vocabulary is written in ASCII;
@@ -71,10 +73,40 @@ func unlistedPairEnd(ix *textIndex, text string, i int, first nameToken, initial
 		}
 
 		return -1
-	case e2.isLast() || e1.isFirst():
+	case e2.isLast() || e1.isFirst() || surnameShape(second.word):
 		return second.end
 	}
 	return -1
+}
+
+// surnameEndings end East Slavic, Bulgarian, Caucasian and Georgian
+// surnames and patronymics ("Azarov", "Krylova", "Musliyevich",
+// "Shervashidze"), which the Census and the other name lists hold only in
+// part. Few English words end so, and the rules that read the shape need
+// a second name word.
+var surnameEndings = [...]string{
+	"ov", "ova", "ev", "eva", "ovich", "evich", "ovna", "evna", "idze",
+	"shvili", "enko",
+}
+
+// surnameShape reports whether word, of six letters or more, all ASCII and
+// lowercase after an optional capital, ends like a surname of
+// surnameEndings. The pair rules count such a word as a listed surname.
+func surnameShape(word string) bool {
+	if len(word) < 6 || !isLetter(word[0]) {
+		return false
+	}
+	for k := 1; k < len(word); k++ {
+		if !isLower(word[k]) {
+			return false
+		}
+	}
+	for _, end := range surnameEndings {
+		if len(word)-len(end) >= 4 && word[len(word)-len(end):] == end {
+			return true
+		}
+	}
+	return false
 }
 
 // organizationWords end the name of a company or an institution ("Rand
@@ -421,14 +453,28 @@ func lineStartOf(text string, i int) int {
 }
 
 // verbAfter reports whether a verb that takes a person as its subject
-// follows position i after one space ("is", "has", "said", "lives").
+// follows position i after one space ("is", "has", "said", "lives"), or
+// after one adverb of subjectAdverbs ("just has", "never said").
 func verbAfter(ix *textIndex, text string, i int) bool {
 	if i+1 >= len(text) || text[i] != ' ' || !isLower(text[i+1]) {
 		return false
 	}
 	w := wordEnd(text, i+1)
+	if subjectAdverbs.mayHold(text[i+1:w]) && ix.lookup(text, i+1, w).in(subjectAdverbs) {
+		if w+1 >= len(text) || text[w] != ' ' || !isLower(text[w+1]) {
+			return false
+		}
+		i = w
+		w = wordEnd(text, i+1)
+	}
 	return personVerbs.mayHold(text[i+1:w]) && ix.lookup(text, i+1, w).in(personVerbs)
 }
+
+// subjectAdverbs stand between a subject and its verb ("Aslak just has").
+var subjectAdverbs = newWordSet(
+	"just", "also", "never", "always", "still", "really", "only", "often",
+	"already", "finally", "actually", "then",
+)
 
 // personVerbs are verbs that follow the name of a person who opens a
 // sentence. Drugs and diseases open sentences too ("Metformin is"), so a
@@ -445,7 +491,8 @@ var personVerbs = newWordSet(
 // lowercasePairEnd returns the end of a name typed in lowercase ("eva
 // kleist", "monika žilková") at i, where w ends the first word, or -1.
 // The first word must be a listed given name and the second a listed
-// surname or a word with letters outside ASCII. Neither may be a common
+// surname, a word with letters outside ASCII or one with the ending of a
+// surname ("olga krylova"). Neither may be a common
 // English word, a stop word or a word such as a month or a drug.
 func lowercasePairEnd(ix *textIndex, text string, i, w int) int {
 	if w+1 >= len(text) || text[w] != ' ' {
@@ -468,7 +515,7 @@ func lowercasePairEnd(ix *textIndex, text string, i, w int) int {
 	if e2.common || isNameStopWord(second) || inWordSet(notNameWords, second) || eponymAfter(ix, text, end) {
 		return -1
 	}
-	if !e2.isLast() && isASCIIWord(second) {
+	if !e2.isLast() && isASCIIWord(second) && !surnameShape(second) {
 		return -1
 	}
 	return end
@@ -502,6 +549,9 @@ func lowercaseNameAt(ix *textIndex, text string, i, w int, lowercaseText bool) i
 // pair at i in text typed without capitals, or -1.
 func lowercaseTextNameEnd(ix *textIndex, text string, i, w int) int {
 	if end := lowercaseSpeakerEnd(ix, text, i, w); end > 0 {
+		return end
+	}
+	if end := genderOfNameEnd(ix, text, i, w); end > 0 {
 		return end
 	}
 	return lowercasePairEnd(ix, text, i, w)
@@ -956,4 +1006,144 @@ func skipBlankLines(text string, i int) int {
 		i++
 	}
 	return i
+}
+
+// possessionNouns follow a possessive that only a person takes in
+// clinical text: relatives ("Misty's daughter"), killers and works
+// ("Meza's song"). Eponyms of diseases are in notNameWords and never reach
+// the rule, and their possessives are followed by other words ("Bell's
+// palsy").
+var possessionNouns = newWordSet(
+	"daughter", "daughters", "son", "sons", "wife", "husband", "mother",
+	"father", "sister", "brother", "widow", "widower", "children", "kids",
+	"parents", "girlfriend", "boyfriend", "fiance", "fiancee", "killer",
+	"killers", "murderer", "murderers", "funeral", "song", "songs",
+	"album", "albums", "novel", "novels", "poem", "poems", "memoir",
+	"band",
+)
+
+// possessiveNameEnd returns the end of one or two capitalized name words,
+// first and an optional second, before "'s" and a word of
+// possessionNouns ("Alpatu Shervashidze's killers", "Misty's daughter"),
+// or -1. No word may be a town that is not also a listed name or a
+// country, and one word must be a listed name, hold letters outside ASCII
+// or have the shape of a surname. A common English word counts only as a
+// listed given name ("Misty").
+func possessiveNameEnd(ix *textIndex, text string, first *nameToken) int {
+	end := first.end
+	if end >= len(text) || text[end] != '\'' && text[end] != ' ' {
+		return -1
+	}
+	var second nameToken
+	if text[end] == ' ' {
+		if end+1 >= len(text) || !isNameStart(text, end+1) {
+			return -1
+		}
+		var ok bool
+		if second, ok = nameTokenAt(ix, text, end+1); !ok || second.digits {
+			return -1
+		}
+		end = second.end
+	}
+	if !hasPrefixFold(text, end, "'s ") {
+		return -1
+	}
+	k := end + len("'s ")
+	w := wordEnd(text, k)
+	if !possessionNouns.mayHold(text[k:w]) || !ix.lookup(text, k, w).in(possessionNouns) {
+		return -1
+	}
+	if !possessivePersonWord(first) || second.end > 0 && !possessivePersonWord(&second) {
+		return -1
+	}
+	if !possessiveEvidence(first) && (second.end == 0 || !possessiveEvidence(&second)) {
+		return -1
+	}
+	return end
+}
+
+// possessivePersonWord reports whether tok may be a word of a name before
+// a possessive. A contraction ("I'm"), a country and a town that no list
+// holds as a name are not, and neither is a common English word other
+// than a listed given name.
+func possessivePersonWord(tok *nameToken) bool {
+	e := tok.lex
+	return strings.IndexByte(tok.word, '\'') < 0 && !e.in(countryNames) && !(e.isPlace() && !e.isName()) && (!e.common || e.isFirst())
+}
+
+// possessiveEvidence reports whether tok is a listed name, holds letters
+// outside ASCII or has the shape of a surname.
+func possessiveEvidence(tok *nameToken) bool {
+	return tok.lex.isName() || !isASCIIWord(tok.word) || surnameShape(tok.word)
+}
+
+// roleNouns are occupations in music, letters and film that stand before
+// a person's name as a title does ("Producer Mashuu Samurakami",
+// "songwriter Zoe Young"). Clinical roles ("Director", "Nurse") are left
+// out, because departments and services follow them.
+var roleNouns = newWordSet(
+	"producer", "songwriter", "singer", "guitarist", "drummer", "bassist",
+	"pianist", "violinist", "rapper", "composer", "novelist", "poet",
+	"actor", "actress", "journalist", "photographer", "painter",
+	"sculptor", "filmmaker", "screenwriter", "comedian", "frontman",
+	"vocalist", "lyricist",
+)
+
+// roleNameEnd returns the end of one or two capitalized words at i, first
+// and an optional second, after a word of roleNouns ("Producer Mashuu
+// Samurakami explained"), or -1. After "ex-" and a capitalized word it
+// takes one word, the former member of a band or a team ("ex-Zombie
+// Ogasahara is"). No word may be a common English word, a town or a country, and
+// a capitalized word must not follow, so that the name is complete.
+func roleNameEnd(ix *textIndex, text string, i int, first *nameToken) int {
+	prev := previousWord(text, i)
+	if prev == "" || text[i-1] != ' ' {
+		return -1
+	}
+	start := i - len(prev) - 1
+	exMember := start >= 3 && isUpper(prev[0]) && hasPrefixFold(text, start-3, "ex-") && (start == 3 || !isLetter(text[start-4]))
+	if !exMember && !inWordSet(roleNouns, prev) || !roleWordPerson(first) {
+		return -1
+	}
+	end := first.end
+	if !exMember && end+1 < len(text) && text[end] == ' ' && isNameStart(text, end+1) {
+		second, ok := nameTokenAt(ix, text, end+1)
+		if !ok || !roleWordPerson(&second) {
+			return -1
+		}
+		end = second.end
+	}
+	if end+1 < len(text) && text[end] == ' ' && isNameStart(text, end+1) {
+		return -1
+	}
+	return end
+}
+
+// roleWordPerson reports whether tok may be a word of a name after a role:
+// no number, common English word, town that no list holds as a name,
+// country or word that ends the name of an organization.
+func roleWordPerson(tok *nameToken) bool {
+	e := tok.lex
+	return !tok.digits && !e.common && !(e.isPlace() && !e.isName()) && !e.in(countryNames) && !organizationWord(tok.word)
+}
+
+// genderOfNameEnd returns w when the word text[i:w] follows "gender of ",
+// which only a person has ("the true gender of Vehbija"), or -1. A
+// capitalized word must not be a common English word, a town that no list
+// holds as a name or a country. In lowercase it must be a listed given
+// name that is not a common English word or a stop word ("gender of
+// lempi"), because "gender of patient" is common in notes.
+func genderOfNameEnd(ix *textIndex, text string, i, w int) int {
+	const cue = "gender of "
+	if i < len(cue) || !hasPrefixFold(text, i-len(cue), cue) || i > len(cue) && isLetter(text[i-len(cue)-1]) {
+		return -1
+	}
+	e := ix.lookup(text, i, w)
+	if e.common || e.isPlace() && !e.isName() || e.in(countryNames) || e.in(nameStopWords) || e.in(notNameWords) {
+		return -1
+	}
+	if isLower(text[i]) && !e.isFirst() {
+		return -1
+	}
+	return w
 }
