@@ -53,7 +53,7 @@ func readerSealer(path string) (*audit.Sealer, error) {
 		return nil, err
 	}
 	if len(cfg.Audit.EncryptionKeys) == 0 {
-		return nil, fmt.Errorf("configuration %s sets no audit.encryption_keys", path)
+		return nil, fmt.Errorf("configuration %s sets no audit.encryption_keys: records written under it have no encrypted fields, and the log file can be read as it is", path)
 	}
 	return loadSealer(cfg.Audit)
 }

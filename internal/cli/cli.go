@@ -21,18 +21,22 @@ const usage = `phigate: a PHI-aware gateway for LLM traffic (Envoy external proc
 Usage:
   phigate serve -config FILE            run the ext_proc gRPC server and admin HTTP server
   phigate scan [flags] FILE... | -      find or mask PHI in files or standard input
-  phigate policy eval -policy DIR|FILE.tar.gz -input FILE
+  phigate scan -eval CORPUS             score the scanner on an annotated corpus
+  phigate policy eval [-policy DIR|FILE.tar.gz] -input FILE
                                         print the policy decision for one input document
-  phigate audit verify [-public-key K] FILE|ARCHIVE_DIR
+  phigate audit verify [-public-key K] [-checkpoints FILE] FILE|ARCHIVE_DIR
                                         check the audit log's hash chain and signed checkpoints
+  phigate audit verify -postgres [-public-key K]
+                                        the same for the PostgreSQL store
   phigate audit keygen -origin NAME | -encryption
                                         create a checkpoint signing key pair or an encryption key
-  phigate audit prove FILE REQUEST_ID   print inclusion proofs of a request's records
+  phigate audit prove FILE REQUEST_ID | -postgres REQUEST_ID
+                                        print inclusion proofs of a request's records
   phigate audit find -type T -key-id K [-config FILE] FILE < value
                                         list the records that disclosed one PHI value
   phigate audit show -config FILE [-request-id ID] FILE
                                         print records with their encrypted fields opened
-  phigate audit archive -before DATE -out DIR -public-key K FILE
+  phigate audit archive -before DATE -out DIR -public-key K FILE | -postgres
                                         move records older than DATE to an archive
   phigate version                       print version information
 

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -20,7 +22,9 @@ import (
 // loadCorpus reads a corpus directory: queries.txt in the clinician-query
 // format, or Synthea FHIR NDJSON files.
 func loadCorpus(dir string) ([]prompt, error) {
-	if info, err := os.Stat(dir); err != nil {
+	if info, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("corpus %s does not exist (make reads a relative path from the repository root): want a directory with queries.txt or Synthea NDJSON files", dir)
+	} else if err != nil {
 		return nil, fmt.Errorf("corpus %s: %w", dir, err)
 	} else if !info.IsDir() {
 		return nil, fmt.Errorf("corpus %s is not a directory", dir)
