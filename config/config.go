@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/phigate/phigate/internal/gctune"
 )
 
 // Config is the whole configuration. Relative paths in it are resolved
@@ -34,7 +36,24 @@ type Config struct {
 	MaxBodyBytes int     `yaml:"max_body_bytes"`
 	Headers      Headers `yaml:"headers"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `yaml:"log_level"`
+	LogLevel string  `yaml:"log_level"`
+	Runtime  Runtime `yaml:"runtime"`
+}
+
+// Runtime sets the Go garbage collector's targets for `phigate serve` (see
+// package gctune). The GOGC and GOMEMLIMIT environment variables win over
+// both fields.
+type Runtime struct {
+	// GCPercent is the heap growth between collections, as GOGC. The
+	// default, 400, runs the collector a quarter as often as Go's 100,
+	// which shortens the latency tail of requests at the cost of a heap
+	// up to five times the live data. -1 turns it off, which needs a
+	// memory limit.
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimit is the soft heap limit: "auto" (default) is 90% of the
+	// container's cgroup memory limit when it has one, "off" sets none,
+	// and a size such as "512MiB" sets that.
+	MemoryLimit string `yaml:"memory_limit"`
 }
 
 // Policy configures where the Rego bundle comes from.
@@ -187,6 +206,7 @@ func Default() Config {
 			Purpose:  "x-phigate-purpose",
 		},
 		LogLevel: "info",
+		Runtime:  Runtime{GCPercent: 400, MemoryLimit: "auto"},
 	}
 }
 
@@ -293,6 +313,16 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log_level: invalid level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.Runtime.GCPercent == 0 || c.Runtime.GCPercent < -1 {
+		errs = append(errs, fmt.Errorf("runtime.gc_percent: want a positive percentage or -1, got %d", c.Runtime.GCPercent))
+	}
+	switch c.Runtime.MemoryLimit {
+	case "auto", "off":
+	default:
+		if _, err := gctune.ParseSize(c.Runtime.MemoryLimit); err != nil {
+			errs = append(errs, fmt.Errorf("runtime.memory_limit: want auto, off or a size: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

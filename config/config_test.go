@@ -45,6 +45,7 @@ func TestLoadFullFile(t *testing.T) {
 			Purpose:  "x-test-purpose",
 		},
 		LogLevel: "debug",
+		Runtime:  Runtime{GCPercent: 200, MemoryLimit: "768MiB"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load returned\n%+v\nwant\n%+v", cfg, want)
@@ -221,6 +222,12 @@ func TestValidate(t *testing.T) {
 		{name: "header non-ASCII", modify: func(c *Config) { c.Headers.Purpose = "x-zweck-é" }, want: "headers.purpose: invalid header name"},
 		{name: "uppercase level", modify: func(c *Config) { c.LogLevel = "INFO" }, want: `log_level: invalid level "INFO"`},
 		{name: "address without host", modify: func(c *Config) { c.GRPCAddress = "9002" }, want: `grpc_address: invalid address "9002"`},
+		{name: "collector off", modify: func(c *Config) { c.Runtime.GCPercent = -1 }},
+		{name: "memory limit off", modify: func(c *Config) { c.Runtime.MemoryLimit = "off" }},
+		{name: "memory limit size", modify: func(c *Config) { c.Runtime.MemoryLimit = "2GiB" }},
+		{name: "zero gc percent", modify: func(c *Config) { c.Runtime.GCPercent = 0 }, want: "runtime.gc_percent: want a positive percentage or -1, got 0"},
+		{name: "negative gc percent", modify: func(c *Config) { c.Runtime.GCPercent = -50 }, want: "runtime.gc_percent: want a positive percentage or -1, got -50"},
+		{name: "memory limit in MB", modify: func(c *Config) { c.Runtime.MemoryLimit = "512MB" }, want: `runtime.memory_limit: want auto, off or a size: memory size "512MB"`},
 		{name: "encryption keyring", modify: func(c *Config) {
 			c.Audit.EncryptionKeys = []SecretKey{{ID: "k2026", Env: "KEY_2026"}, {ID: "k2025", File: "/run/secrets/k2025"}}
 			c.Audit.EncryptionActiveKey = "k2026"

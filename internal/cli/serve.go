@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,6 +32,7 @@ import (
 
 	"github.com/phigate/phigate/audit"
 	"github.com/phigate/phigate/config"
+	"github.com/phigate/phigate/internal/gctune"
 	"github.com/phigate/phigate/phi"
 	"github.com/phigate/phigate/policy"
 	"github.com/phigate/phigate/processor"
@@ -60,12 +63,33 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
+	if err := tuneCollector(cfg.Runtime, logger); err != nil {
+		return err
+	}
 
 	srv, err := newService(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	return srv.run(ctx)
+}
+
+// tuneCollector sets the garbage collector's targets for serving (see
+// package gctune) and logs them, so an operator can see which setting,
+// the configuration's or the environment's, is in force.
+func tuneCollector(rt config.Runtime, logger *slog.Logger) error {
+	applied, err := gctune.Apply(gctune.Settings{GCPercent: rt.GCPercent, MemoryLimit: rt.MemoryLimit}, os.Getenv, "/sys/fs/cgroup")
+	if err != nil {
+		return fmt.Errorf("runtime settings: %w", err)
+	}
+	limit := "none"
+	if applied.MemoryLimit != math.MaxInt64 {
+		limit = strconv.FormatInt(applied.MemoryLimit, 10)
+	}
+	logger.Info("garbage collector targets",
+		"gc_percent", applied.GCPercent, "gc_percent_from", applied.GCPercentFrom,
+		"memory_limit_bytes", limit, "memory_limit_from", applied.MemoryLimitFrom)
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
