@@ -56,6 +56,11 @@ type Runtime struct {
 	MemoryLimit string `yaml:"memory_limit"`
 }
 
+// Settings returns r in the form gctune.Apply takes.
+func (r Runtime) Settings() gctune.Settings {
+	return gctune.Settings{GCPercent: r.GCPercent, MemoryLimit: r.MemoryLimit}
+}
+
 // Policy configures where the Rego bundle comes from.
 type Policy struct {
 	// Bundle is a bundle directory, a .tar.gz bundle file, or the http(s)
@@ -314,7 +319,7 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log_level: invalid level %q: want debug, info, warn or error", c.LogLevel))
 	}
-	if c.Runtime.GCPercent == 0 || c.Runtime.GCPercent < -1 {
+	if !gctune.ValidGCPercent(c.Runtime.GCPercent) {
 		errs = append(errs, fmt.Errorf("runtime.gc_percent: want a positive percentage or -1, got %d", c.Runtime.GCPercent))
 	}
 	switch c.Runtime.MemoryLimit {

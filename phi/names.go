@@ -480,8 +480,8 @@ func nameCue(ix *textIndex, text string, i, w int) (after int, conf float64, tit
 // outside nameStopWords and notNameWords that the lexicon does not mark as
 // English words. One of them must be a listed name or have letters
 // outside ASCII, or the second must have the ending of a surname
-// ("Satsita Umkhayev"). Departments such as "Cardiology" are in no list, so they are not
-// read as names.
+// ("Satsita Umkhayev"). Departments such as "Cardiology" are in no list,
+// so they are not read as names.
 func followUpNameFits(ix *textIndex, text string, k int) bool {
 	if k >= len(text) {
 		return false

@@ -175,6 +175,7 @@ func BenchmarkDecide(b *testing.B) {
 // them the benchmark's live heap is about 1 MB, and collections run
 // several times as often as in the server.
 func servedRuntime(b *testing.B) {
+	// SetGCPercent is the only way to read the target, so set it back.
 	oldPercent := debug.SetGCPercent(100)
 	debug.SetGCPercent(oldPercent)
 	oldLimit := debug.SetMemoryLimit(-1)
@@ -182,8 +183,7 @@ func servedRuntime(b *testing.B) {
 		debug.SetGCPercent(oldPercent)
 		debug.SetMemoryLimit(oldLimit)
 	})
-	rt := config.Default().Runtime
-	applied, err := gctune.Apply(gctune.Settings{GCPercent: rt.GCPercent, MemoryLimit: rt.MemoryLimit}, os.Getenv, "/sys/fs/cgroup")
+	applied, err := gctune.Apply(config.Default().Runtime.Settings(), os.Getenv, "/sys/fs/cgroup")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 // package gctune) and logs them, so an operator can see which setting,
 // the configuration's or the environment's, is in force.
 func tuneCollector(rt config.Runtime, logger *slog.Logger) error {
-	applied, err := gctune.Apply(gctune.Settings{GCPercent: rt.GCPercent, MemoryLimit: rt.MemoryLimit}, os.Getenv, "/sys/fs/cgroup")
+	applied, err := gctune.Apply(rt.Settings(), os.Getenv, "/sys/fs/cgroup")
 	if err != nil {
 		return fmt.Errorf("runtime settings: %w", err)
 	}

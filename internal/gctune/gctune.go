@@ -60,13 +60,16 @@ type Applied struct {
 func Apply(s Settings, getenv func(string) string, cgroupRoot string) (Applied, error) {
 	var a Applied
 	if v := getenv("GOGC"); v != "" {
-		// The runtime read GOGC at start; it is only reported here.
-		a.GCPercent, a.GCPercentFrom = -1, "GOGC"
-		if v != "off" {
-			a.GCPercent, _ = strconv.Atoi(v)
+		// The runtime read GOGC at start; it is only reported here, parsed
+		// as the runtime parses it: "off", a number, or else 100.
+		a.GCPercent, a.GCPercentFrom = 100, "GOGC"
+		if v == "off" {
+			a.GCPercent = -1
+		} else if n, err := strconv.Atoi(v); err == nil {
+			a.GCPercent = n
 		}
 	} else {
-		if s.GCPercent == 0 || s.GCPercent < -1 {
+		if !ValidGCPercent(s.GCPercent) {
 			return a, fmt.Errorf("gc_percent %d: want a positive percentage or -1", s.GCPercent)
 		}
 		debug.SetGCPercent(s.GCPercent)
@@ -81,12 +84,20 @@ func Apply(s Settings, getenv func(string) string, cgroupRoot string) (Applied, 
 	if err != nil {
 		return a, err
 	}
-	if a.GCPercent == -1 && limit == math.MaxInt64 {
+	// GOGC=off from the environment is the operator's explicit choice, as
+	// it is for any Go program, so only the configuration's -1 needs a limit.
+	if a.GCPercent == -1 && a.GCPercentFrom == "config" && limit == math.MaxInt64 {
 		return a, errors.New("gc_percent -1 needs a memory limit, and none is set or found in the cgroup")
 	}
 	debug.SetMemoryLimit(limit)
 	a.MemoryLimit, a.MemoryLimitFrom = limit, from
 	return a, nil
+}
+
+// ValidGCPercent reports whether p is a valid GCPercent: positive, or -1
+// for no target.
+func ValidGCPercent(p int) bool {
+	return p > 0 || p == -1
 }
 
 // memoryLimit resolves the memory_limit setting to bytes and its source.

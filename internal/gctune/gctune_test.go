@@ -127,6 +127,20 @@ func TestApply(t *testing.T) {
 			want:     Applied{GCPercent: 150, GCPercentFrom: "GOGC", MemoryLimit: math.MaxInt64, MemoryLimitFrom: "GOMEMLIMIT"},
 		},
 		{
+			name:     "GOGC off",
+			settings: Settings{GCPercent: 400, MemoryLimit: "off"},
+			env:      map[string]string{"GOGC": "off"},
+			root:     "testdata/none",
+			want:     Applied{GCPercent: -1, GCPercentFrom: "GOGC", MemoryLimit: math.MaxInt64, MemoryLimitFrom: "none"},
+		},
+		{
+			name:     "invalid GOGC reads as 100",
+			settings: Settings{GCPercent: 400, MemoryLimit: "off"},
+			env:      map[string]string{"GOGC": "lots"},
+			root:     "testdata/none",
+			want:     Applied{GCPercent: 100, GCPercentFrom: "GOGC", MemoryLimit: math.MaxInt64, MemoryLimitFrom: "none"},
+		},
+		{
 			name:     "collector off with a limit",
 			settings: Settings{GCPercent: -1, MemoryLimit: "auto"},
 			root:     "testdata/cgroup-v1",
