@@ -21,11 +21,18 @@ import (
 // OpenAI-format provider in the EU, so that tenants limited to the eu
 // region have somewhere to go.
 var benchRegistry = map[string]policy.Provider{
-	"openai":     {Name: "openai", Cluster: "openai", Format: "openai", Default: true, Regions: []string{"us"}, Models: []string{}},
-	"openai-baa": {Name: "openai-baa", Cluster: "openai_baa", Format: "openai", BAA: true, ZeroDataRetention: true, Regions: []string{"us"}, Models: []string{}},
-	"anthropic":  {Name: "anthropic", Cluster: "anthropic", Format: "anthropic", BAA: true, Default: true, Regions: []string{"us"}, Models: []string{}},
-	"openai-eu":  {Name: "openai-eu", Cluster: "openai_eu", Format: "openai", BAA: true, Regions: []string{"eu"}, Models: []string{"gpt-4o"}},
+	"openai":     {Name: "openai", Cluster: "openai", Format: "openai", Default: true, Regions: []string{"us"}, Models: []string{}, APIs: openAIAPIs},
+	"openai-baa": {Name: "openai-baa", Cluster: "openai_baa", Format: "openai", BAA: true, ZeroDataRetention: true, Regions: []string{"us"}, Models: []string{}, APIs: openAIAPIs},
+	"anthropic":  {Name: "anthropic", Cluster: "anthropic", Format: "anthropic", BAA: true, Default: true, Regions: []string{"us"}, Models: []string{}, APIs: anthropicAPIs},
+	"openai-eu":  {Name: "openai-eu", Cluster: "openai_eu", Format: "openai", BAA: true, Regions: []string{"eu"}, Models: []string{"gpt-4o"}, APIs: openAIAPIs},
 }
+
+// The APIs each kind of provider serves, as the server lists them in the
+// input.
+var (
+	openAIAPIs    = []string{"openai.chat_completions", "openai.responses", "openai.embeddings", "anthropic.messages"}
+	anthropicAPIs = []string{"anthropic.messages", "anthropic.count_tokens", "openai.chat_completions"}
+)
 
 // benchInput is a request with PHI bound for a provider without a BAA:
 // the default bundle reroutes it, which walks most of the rule chain.

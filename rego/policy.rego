@@ -6,6 +6,10 @@
 # directory documents it, and policy/schema/ in the repository has its JSON
 # Schema. Settings, templates, tenant overrides and risk weights are data, in
 # phigate/settings/data.json.
+#
+# Every rule here runs on the request path, so the rules compute each fact
+# once (a rule's value is cached for the decision) and build decisions from
+# those facts. README.md gives what a rule and a built-in call cost.
 package phigate
 
 # A request that matches no rule below is denied.
@@ -15,15 +19,14 @@ default decision := {
 	"reasons": ["no policy rule allowed the request"],
 }
 
-# Settings: the bundle's, with the tenant's overrides merged over them.
+# Settings: the bundle's, with the tenant's entry under "tenants" merged
+# over them.
 default base_settings := {}
 
 base_settings := data.phigate.settings
 
-tenant_settings := object.get(object.get(base_settings, "tenants", {}), object.get(input.request, "tenant", ""), {})
-
-effective_settings := object.union(base_settings, tenant_settings) if {
-	count(tenant_settings) > 0
+effective_settings := object.union(base_settings, overrides) if {
+	overrides := base_settings.tenants[object.get(input.request, "tenant", "")]
 } else := base_settings
 
 # Purpose of use: a verified JWT claim first, then the client's header, then
@@ -46,29 +49,38 @@ template_settings := object.get(object.get(effective_settings, "templates", {}),
 
 requested := input.providers[input.request.requested_provider]
 
-has_phi if input.phi.total > 0
-
+# found_types is every PHI type found, sorted.
 found_types := sort(object.keys(input.phi.types))
 
-# no_baa_action is what happens to PHI bound for a provider without a BAA
-# when no BAA-covered provider can take it (see baa_alternative): "redact"
-# or "deny". The strict template always denies.
-no_baa_action := object.get(effective_settings, "no_baa_action", "deny")
+# Types masked even on the way to a BAA-covered provider, because the
+# template's purpose does not need them (HIPAA's minimum necessary rule).
+# Sorted, like found_types.
+minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, object.get(template_settings, "redact_types", []))))
 
-# A provider is in region when the settings name no regions, or when one of
-# its regions is allowed. The set is built once per decision.
-allowed_regions := {r | some r in effective_settings.regions}
+# redact_operator is how values are removed on the way to a provider:
+# "mask" replaces each with its type, "pseudonymize" with a numbered
+# placeholder that phigate puts back into the response. The template's
+# setting wins over the tenant's and bundle's. Research always masks.
+redact_operator := object.get(template_settings, "redact_operator", object.get(effective_settings, "redact_operator", "mask"))
 
-region_limited if effective_settings.regions
+# route_fields go into every allow and redact decision: the template, and
+# response_redact when the template's, tenant's or bundle's
+# response_redact_types is not empty. Those types are masked in the model's
+# output when the request did not contain the same value.
+route_fields := {"template": template, "response_redact": {"types": types}} if {
+	types := object.get(template_settings, "response_redact_types", object.get(effective_settings, "response_redact_types", []))
+	count(types) > 0
+} else := {"template": template}
 
-in_region(_) if not region_limited
+# in_region holds the names of the providers the tenant may use: those with
+# one of the regions the settings allow, or all of them when the settings
+# name no regions.
+in_region := s if {
+	regions := effective_settings.regions
+	s := {name | some name, p in input.providers; some r in p.regions; r in regions}
+} else := object.keys(input.providers)
 
-in_region(p) if {
-	some r in p.regions
-	allowed_regions[r]
-}
-
-requested_in_region if in_region(requested)
+requested_in_region if input.request.requested_provider in in_region
 
 # serves(p) is true when provider p serves the request's API, by its own
 # format or, for chat, by translation. Requests to unrecognised paths go
@@ -86,86 +98,68 @@ serves(p) if {
 	p.format == requested.format
 }
 
-# reroute_across_formats lets PHI go to a BAA-covered provider of the other
-# wire format, with the request translated, when none of the client's
-# format is allowed. It is off unless the settings turn it on, because it
-# changes the model vendor the application asked for.
-default reroute_across_formats := false
-
-reroute_across_formats := object.get(effective_settings, "reroute_across_formats", false)
-
 # baa_alternative is the provider that takes PHI instead of the requested
-# one: BAA-covered, in region, serving the API. The client's wire format
-# comes first, then (when allowed) the other one; within each, zero data
-# retention wins, then the name that sorts first.
-baa_candidates := {name | some name, p in input.providers; p.baa; in_region(p); serves(p)}
-
-baa_alternative := min(s) if {
-	s := {n | some n in baa_candidates; input.providers[n].format == requested.format; input.providers[n].zero_data_retention}
-	count(s) > 0
-} else := min(s) if {
-	s := {n | some n in baa_candidates; input.providers[n].format == requested.format}
-	count(s) > 0
-} else := min(s) if {
-	reroute_across_formats
-	s := {n | some n in baa_candidates; input.providers[n].zero_data_retention}
-	count(s) > 0
-} else := min(baa_candidates) if {
-	reroute_across_formats
+# one: BAA-covered, in region, serving the API. Providers of the client's
+# wire format come first; those of the other format qualify only when
+# reroute_across_formats is on, because the request is then translated and
+# served by another vendor's model. Within each, zero data retention comes
+# first, then the name that sorts first: sorting the [other format, without
+# zero data retention, name] triples puts the best first.
+baa_alternative := ranked[0][2] if {
+	format := requested.format
+	formats := {false, object.get(effective_settings, "reroute_across_formats", false)}
+	ranked := sort([[other_format, without_zdr, name] |
+		some name in in_region
+		p := input.providers[name]
+		p.baa
+		other_format := p.format != format
+		other_format in formats
+		without_zdr := p.zero_data_retention == false
+		serves(p)
+	])
 }
 
-# region_alternative takes a request without PHI whose provider is out of
-# region: same wire format, in region, serving the API, the name that
-# sorts first.
-region_alternative := min({name | some name, p in input.providers; p.format == requested.format; in_region(p); serves(p)})
+# region_alternative takes a request whose provider is out of region when
+# no BAA is needed (no PHI, or research data with every type masked): same
+# wire format, in region, serving the API, the name that sorts first.
+region_alternative := min(s) if {
+	format := requested.format
+	s := {name | some name in in_region; p := input.providers[name]; p.format == format; serves(p)}
+}
 
-# Types masked even on the way to a BAA-covered provider, because the
-# template's purpose does not need them (HIPAA's minimum necessary rule).
-unneeded_types := object.get(template_settings, "redact_types", [])
-
-# found_types is sorted, so this is too.
-minimum_necessary_types := [t | some t in found_types; t in unneeded_types]
-
-# redact_operator is how values are removed on the way to a provider:
-# "mask" replaces each with its type, "pseudonymize" with a numbered
-# placeholder that phigate puts back into the response. The template's
-# setting wins over the tenant's and bundle's. Research always masks.
-redact_operator := object.get(template_settings, "redact_operator", object.get(effective_settings, "redact_operator", "mask"))
-
-# forward routes the request to provider name, masking the types the
+# forward sends the request to provider name, masking the types the
 # template does not need.
-forward(name, reason) := d if {
+forward(name, reason) := object.union({"action": "allow", "provider": name, "reasons": [reason]}, route_fields) if {
 	count(minimum_necessary_types) == 0
-	d := {"action": "allow", "provider": name, "reasons": [reason], "template": template}
-} else := {
-	"action": "redact",
-	"provider": name,
-	"redact": {"types": minimum_necessary_types, "operator": redact_operator},
-	"reasons": [reason, sprintf("%s: masked %s, which the purpose does not need", [template, concat(", ", minimum_necessary_types)])],
-	"template": template,
-}
+} else := object.union(
+	{
+		"action": "redact",
+		"provider": name,
+		"redact": {"types": minimum_necessary_types, "operator": redact_operator},
+		"reasons": [reason, sprintf("%s: masked %s, which the purpose does not need", [template, concat(", ", minimum_necessary_types)])],
+	},
+	route_fields,
+)
+
+# redact_all sends the request to provider name with every PHI type found
+# removed by operator.
+redact_all(name, operator, reason) := object.union(
+	{
+		"action": "redact",
+		"provider": name,
+		"redact": {"types": found_types, "operator": operator},
+		"reasons": [reason],
+	},
+	route_fields,
+)
 
 deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason], "template": template}
-
-# response_redact_types are the PHI types masked in the model's output when
-# the request did not contain the same value; the template's setting wins
-# over the tenant's and the bundle's.
-response_redact_types := object.get(template_settings, "response_redact_types", object.get(effective_settings, "response_redact_types", []))
-
-# decision is the routing decision, with response_redact added to allow and
-# redact decisions when response_redact_types is not empty.
-decision := d if {
-	d0 := routing_decision
-	d0.action != "deny"
-	count(response_redact_types) > 0
-	d := object.union(d0, {"response_redact": {"types": response_redact_types}})
-} else := routing_decision
 
 # The decision chain. A rule applies only when none above it does, so the
 # order is the policy, and README.md lists it. Requests without PHI and
 # with PHI take separate chains, which saves testing for PHI at every
 # step.
-routing_decision := d if {
+decision := d if {
 	not requested
 	d := deny(400, sprintf("unknown provider %q", [input.request.requested_provider]))
 } else := d if {
@@ -173,10 +167,8 @@ routing_decision := d if {
 	input.request.api != "unknown"
 	d := deny(400, "request body is not valid JSON")
 } else := clean_decision if {
-	not has_phi
-} else := phi_decision if {
-	has_phi
-}
+	not input.phi.total > 0
+} else := phi_decision
 
 clean_decision := forward(input.request.requested_provider, "no PHI found") if {
 	requested_in_region
@@ -190,13 +182,14 @@ phi_decision := deny(403, "PHI may not be used for marketing without the patient
 } else := d if {
 	template == "research"
 	requested_in_region
-	d := {
-		"action": "redact",
-		"provider": input.request.requested_provider,
-		"redact": {"types": found_types, "operator": "mask"},
-		"reasons": [sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)])],
-		"template": template,
-	}
+	d := redact_all(input.request.requested_provider, "mask", sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)]))
+} else := d if {
+	template == "research"
+	name := region_alternative
+	d := redact_all(name, "mask", sprintf("research: only de-identified data may be used; masked %s; %s is outside the regions allowed for this tenant, rerouted to %s", [concat(", ", found_types), input.request.requested_provider, name]))
+} else := d if {
+	template == "research"
+	d := deny(403, sprintf("research: no %s provider is in the regions allowed for this tenant", [requested.format]))
 } else := d if {
 	requested.baa
 	requested_in_region
@@ -208,13 +201,7 @@ phi_decision := deny(403, "PHI may not be used for marketing without the patient
 	template == "strict"
 	d := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed; purposes other than treatment, payment, operations and research get the strict template", [concat(", ", found_types), requested.format]))
 } else := d if {
-	no_baa_action == "redact"
+	object.get(effective_settings, "no_baa_action", "deny") == "redact"
 	requested_in_region
-	d := {
-		"action": "redact",
-		"provider": input.request.requested_provider,
-		"redact": {"types": found_types, "operator": redact_operator},
-		"reasons": [sprintf("PHI found and no BAA-covered %s provider is allowed; masked %s", [requested.format, concat(", ", found_types)])],
-		"template": template,
-	}
+	d := redact_all(input.request.requested_provider, redact_operator, sprintf("PHI found and no BAA-covered %s provider is allowed; masked %s", [requested.format, concat(", ", found_types)]))
 } else := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed", [concat(", ", found_types), requested.format]))

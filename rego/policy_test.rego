@@ -283,3 +283,20 @@ test_deny_has_no_response_redact if {
 	d.action == "deny"
 	not d.response_redact
 }
+
+test_research_out_of_region_rerouted_masked if {
+	doc := with_purpose(with_tenant(request_to("openai", {"NAME": 1, "SSN": 1}, eu_registry), "example-eu-clinic"), "research")
+	d := phigate.decision with input as doc
+	d.action == "redact"
+	d.provider == "openai-eu"
+	d.redact.types == ["NAME", "SSN"]
+	d.redact.operator == "mask"
+}
+
+test_research_without_provider_in_region_denied if {
+	doc := with_purpose(with_tenant(request("openai", {"NAME": 1}), "example-eu-clinic"), "research")
+	d := phigate.decision with input as doc
+	d.action == "deny"
+	d.status == 403
+	d.template == "research"
+}
