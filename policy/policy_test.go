@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,20 @@ func input(provider string, phi map[string]int) Input {
 		in.PHI.Fields = append(in.PHI.Fields, "messages[0].content")
 	}
 	return in
+}
+
+// withPurpose sets the purpose-of-use header of in.
+func withPurpose(in Input, purpose string) Input {
+	in.Request.Purpose = purpose
+	return in
+}
+
+// euRegistry is registry plus a BAA-covered OpenAI-format provider in the
+// eu region, the only region the bundle's example-eu-clinic tenant allows.
+func euRegistry() map[string]Provider {
+	providers := maps.Clone(registry)
+	providers["openai-eu"] = Provider{Name: "openai-eu", Cluster: "openai_eu", Format: "openai", BAA: true, Regions: []string{"eu"}}
+	return providers
 }
 
 // loadBundle compiles dir without the self-test, so that tests can check
@@ -173,6 +188,70 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			},
 			action:   ActionAllow,
 			provider: "anthropic",
+		},
+		{
+			name:       "payment reroutes like treatment",
+			input:      func() Input { return withPurpose(input("openai", map[string]int{"HEALTH_PLAN_ID": 1}), "payment") },
+			action:     ActionAllow,
+			provider:   "openai-baa",
+			reasonPart: "which has a BAA",
+		},
+		{
+			name: "operations masks what it does not need",
+			input: func() Input {
+				return withPurpose(input("anthropic", map[string]int{"NAME": 1, "SSN": 1}), "operations")
+			},
+			action:     ActionRedact,
+			provider:   "anthropic",
+			redact:     []string{"SSN"},
+			reasonPart: "operations: masked SSN",
+		},
+		{
+			name:       "research masks every type",
+			input:      func() Input { return withPurpose(input("anthropic", map[string]int{"NAME": 1, "DATE": 2}), "research") },
+			action:     ActionRedact,
+			provider:   "anthropic",
+			redact:     []string{"DATE", "NAME"},
+			reasonPart: "only de-identified data",
+		},
+		{
+			name: "research out of region rerouted and masked",
+			input: func() Input {
+				in := withPurpose(input("openai-baa", map[string]int{"NAME": 1, "SSN": 1}), "research")
+				in.Request.Tenant = "example-eu-clinic"
+				in.Providers = euRegistry()
+				return in
+			},
+			action:     ActionRedact,
+			provider:   "openai-eu",
+			redact:     []string{"NAME", "SSN"},
+			reasonPart: "rerouted to openai-eu",
+		},
+		{
+			name: "region-limited tenant rerouted to a BAA provider in region",
+			input: func() Input {
+				in := input("openai-baa", map[string]int{"NAME": 1})
+				in.Request.Tenant = "example-eu-clinic"
+				in.Providers = euRegistry()
+				return in
+			},
+			action:     ActionAllow,
+			provider:   "openai-eu",
+			reasonPart: "rerouted from openai-baa to openai-eu",
+		},
+		{
+			name: "unknown purpose is strict",
+			input: func() Input {
+				in := withPurpose(input("openai", map[string]int{"NAME": 1}), "curiosity")
+				in.Providers = map[string]Provider{
+					"openai":    {Name: "openai", Format: "openai"},
+					"anthropic": {Name: "anthropic", Format: "anthropic", BAA: true},
+				}
+				return in
+			},
+			action:     ActionDeny,
+			status:     403,
+			reasonPart: "strict template",
 		},
 		{
 			name:       "unknown provider",
