@@ -114,7 +114,7 @@ baa_alternative := ranked[0][2] if {
 		p.baa
 		other_format := p.format != format
 		other_format in formats
-		without_zdr := p.zero_data_retention == false
+		without_zdr := object.get(p, "zero_data_retention", false) == false
 		serves(p)
 	])
 }

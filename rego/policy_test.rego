@@ -300,3 +300,13 @@ test_research_without_provider_in_region_denied if {
 	d.status == 403
 	d.template == "research"
 }
+
+test_reroute_to_provider_without_retention_field if {
+	reg := {
+		"openai": {"name": "openai", "cluster": "openai", "format": "openai", "baa": false, "apis": openai_apis},
+		"openai-baa": {"name": "openai-baa", "cluster": "openai_baa", "format": "openai", "baa": true, "apis": openai_apis},
+	}
+	d := phigate.decision with input as request_to("openai", {"SSN": 1}, reg)
+	d.action == "allow"
+	d.provider == "openai-baa"
+}
