@@ -55,7 +55,9 @@ found_types := sort(object.keys(input.phi.types))
 # Types masked even on the way to a BAA-covered provider, because the
 # template's purpose does not need them (HIPAA's minimum necessary rule).
 # Sorted, like found_types.
-minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, object.get(template_settings, "redact_types", []))))
+minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, template_settings.redact_types))) if {
+	template_settings.redact_types
+} else := []
 
 # redact_operator is how values are removed on the way to a provider:
 # "mask" replaces each with its type, "pseudonymize" with a numbered
@@ -153,6 +155,16 @@ redact_all(name, operator, reason) := object.union(
 	route_fields,
 )
 
+# research_decision masks every type found, because research may use
+# de-identified data only. Without PHI no BAA is needed, so it goes to the
+# requested provider if in region, else to one in region.
+research_decision := redact_all(input.request.requested_provider, "mask", sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)])) if {
+	requested_in_region
+} else := d if {
+	name := region_alternative
+	d := redact_all(name, "mask", sprintf("research: only de-identified data may be used; masked %s; %s is outside the regions allowed for this tenant, rerouted to %s", [concat(", ", found_types), input.request.requested_provider, name]))
+} else := deny(403, sprintf("research: no %s provider is in the regions allowed for this tenant", [requested.format]))
+
 deny(status, reason) := {"action": "deny", "status": status, "reasons": [reason], "template": template}
 
 # The decision chain. A rule applies only when none above it does, so the
@@ -179,17 +191,8 @@ clean_decision := forward(input.request.requested_provider, "no PHI found") if {
 
 phi_decision := deny(403, "PHI may not be used for marketing without the patient's written authorization") if {
 	template == "marketing"
-} else := d if {
+} else := research_decision if {
 	template == "research"
-	requested_in_region
-	d := redact_all(input.request.requested_provider, "mask", sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)]))
-} else := d if {
-	template == "research"
-	name := region_alternative
-	d := redact_all(name, "mask", sprintf("research: only de-identified data may be used; masked %s; %s is outside the regions allowed for this tenant, rerouted to %s", [concat(", ", found_types), input.request.requested_provider, name]))
-} else := d if {
-	template == "research"
-	d := deny(403, sprintf("research: no %s provider is in the regions allowed for this tenant", [requested.format]))
 } else := d if {
 	requested.baa
 	requested_in_region
