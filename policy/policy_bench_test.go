@@ -123,7 +123,7 @@ func benchInputs(engine *policy.Engine) []policy.Input {
 // BenchmarkDecide measures single decisions and reports the 50th, 99th
 // and 99.9th percentile latency of the individual evaluations:
 //   - mixed cycles through benchInputs with the default bundle.
-//   - reroute repeats benchInput, the default bundle's longest path.
+//   - reroute repeats benchInput, which walks most of the rule chain.
 //   - minimal cycles through benchInputs with a bundle whose decision is a
 //     constant. What it measures is input conversion, OPA's per-query
 //     setup and decision decoding, plus the machine's scheduling and
