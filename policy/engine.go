@@ -23,8 +23,10 @@ type Engine struct {
 	query    rego.PreparedEvalQuery
 	revision string
 	risk     RiskModel
-	source   string
-	registry registryCache
+	// tenantRisk holds the models of tenants with risk overrides.
+	tenantRisk map[string]RiskModel
+	source     string
+	registry   registryCache
 }
 
 // Compile prepares the decision query over a bundle and checks that it
@@ -47,7 +49,7 @@ func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 	if !slices.ContainsFunc(b.Modules, func(m bundle.ModuleFile) bool { return !strings.HasSuffix(m.Path, "_test.rego") }) {
 		return nil, fmt.Errorf("policy bundle %s has no .rego files", source)
 	}
-	risk, err := riskModelFrom(b.Data)
+	risk, tenantRisk, err := riskModelsFrom(b.Data)
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
 	}
@@ -57,7 +59,7 @@ func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy bundle %s: %w", source, err)
 	}
-	return &Engine{query: query, revision: revisionOf(b), risk: risk, source: source}, nil
+	return &Engine{query: query, revision: revisionOf(b), risk: risk, tenantRisk: tenantRisk, source: source}, nil
 }
 
 // selfTestInputs are requests every bundle must decide without error: a
@@ -116,6 +118,16 @@ func (e *Engine) Source() string { return e.source }
 
 // RiskModel returns the bundle's risk weights.
 func (e *Engine) RiskModel() RiskModel { return e.risk }
+
+// RiskModelFor returns the risk weights for requests of tenant: the
+// tenant's override merged over the bundle's, or the bundle's when the
+// tenant has none.
+func (e *Engine) RiskModelFor(tenant string) RiskModel {
+	if m, ok := e.tenantRisk[tenant]; ok {
+		return m
+	}
+	return e.risk
+}
 
 // revisionOf returns the manifest revision or a digest of the modules and
 // data the engine compiled.

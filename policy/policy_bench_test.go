@@ -110,7 +110,7 @@ func benchInputs(engine *policy.Engine) []policy.Input {
 						in.PHI.Fields = append(in.PHI.Fields, fmt.Sprintf("messages[%d].content", n))
 					}
 					requested := benchRegistry[api.provider]
-					in.Risk = engine.RiskModel().Score(in.PHI, in.Health, requested.BAA)
+					in.Risk = engine.RiskModelFor(tenant).Score(in.PHI, in.Health, requested.BAA)
 					inputs = append(inputs, in)
 				}
 			}

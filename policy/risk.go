@@ -41,33 +41,106 @@ var defaultRiskModel = RiskModel{
 	NoBAA:         10,
 }
 
-// riskModelFrom reads data.phigate.settings.risk from bundle data, falling
-// back to the defaults for a bundle without one.
-func riskModelFrom(data map[string]any) (RiskModel, error) {
+// riskModelsFrom reads the bundle's risk model from
+// data.phigate.settings.risk, falling back to the defaults for a bundle
+// without one, and a model for every tenant whose entry under
+// data.phigate.settings.tenants has a risk object. A tenant's risk object
+// is merged over the bundle's the way the policy merges tenant settings
+// (object.union): keys it gives win, and weights merge type by type.
+func riskModelsFrom(data map[string]any) (RiskModel, map[string]RiskModel, error) {
 	phigate, _ := data["phigate"].(map[string]any)
 	settings, _ := phigate["settings"].(map[string]any)
-	raw, ok := settings["risk"]
+	base, ok := settings["risk"]
 	if !ok {
-		return defaultRiskModel, nil
+		base = defaultRiskObject()
 	}
+	model, err := parseRiskModel(base)
+	if err != nil {
+		return RiskModel{}, nil, fmt.Errorf("invalid data.phigate.settings.risk: %w", err)
+	}
+
+	tenants, _ := settings["tenants"].(map[string]any)
+	var byTenant map[string]RiskModel
+	for name, entry := range tenants {
+		fields, _ := entry.(map[string]any)
+		override, ok := fields["risk"]
+		if !ok {
+			continue
+		}
+		m, err := parseRiskModel(mergeObjects(base, override))
+		if err != nil {
+			return RiskModel{}, nil, fmt.Errorf("invalid data.phigate.settings.tenants[%q].risk: %w", name, err)
+		}
+		if byTenant == nil {
+			byTenant = map[string]RiskModel{}
+		}
+		byTenant[name] = m
+	}
+	return model, byTenant, nil
+}
+
+// parseRiskModel decodes a risk object, taking the defaults for the
+// settings it leaves out.
+func parseRiskModel(raw any) (RiskModel, error) {
 	encoded, err := json.Marshal(raw)
 	if err != nil {
-		return RiskModel{}, fmt.Errorf("encoding data.phigate.settings.risk: %w", err)
+		return RiskModel{}, fmt.Errorf("encoding: %w", err)
 	}
 	m := defaultRiskModel
 	m.Weights = nil
 	if err := json.Unmarshal(encoded, &m); err != nil {
-		return RiskModel{}, fmt.Errorf("invalid data.phigate.settings.risk: %w", err)
+		return RiskModel{}, err
 	}
 	if m.Weights == nil {
 		m.Weights = defaultRiskModel.Weights
 	}
 	for t, w := range m.Weights {
 		if w < 0 || math.IsNaN(w) {
-			return RiskModel{}, fmt.Errorf("invalid data.phigate.settings.risk: weight of %s is %v, want 0 or more", t, w)
+			return RiskModel{}, fmt.Errorf("weight of %s is %v, want 0 or more", t, w)
 		}
 	}
 	return m, nil
+}
+
+// defaultRiskObject returns defaultRiskModel as bundle data, so that a
+// tenant's override of a bundle without risk settings merges over the
+// defaults.
+func defaultRiskObject() map[string]any {
+	weights := map[string]any{}
+	for t, w := range defaultRiskModel.Weights {
+		weights[t] = w
+	}
+	return map[string]any{
+		"weights":         weights,
+		"default_weight":  defaultRiskModel.DefaultWeight,
+		"per_extra_value": defaultRiskModel.PerExtraValue,
+		"volume_cap":      defaultRiskModel.VolumeCap,
+		"health_context":  defaultRiskModel.HealthContext,
+		"no_baa":          defaultRiskModel.NoBAA,
+	}
+}
+
+// mergeObjects merges override over base as OPA's object.union does:
+// where both values are objects they merge recursively, otherwise the
+// override wins.
+func mergeObjects(base, override any) any {
+	b, ok1 := base.(map[string]any)
+	o, ok2 := override.(map[string]any)
+	if !ok1 || !ok2 {
+		return override
+	}
+	merged := make(map[string]any, len(b)+len(o))
+	for k, v := range b {
+		merged[k] = v
+	}
+	for k, v := range o {
+		if bv, ok := merged[k]; ok {
+			merged[k] = mergeObjects(bv, v)
+		} else {
+			merged[k] = v
+		}
+	}
+	return merged
 }
 
 // Score computes the risk of a request's findings bound for a provider

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +88,70 @@ func TestRiskModelFromBundle(t *testing.T) {
 	})
 	if _, err := Load(context.Background(), bad); err == nil {
 		t.Error("Load accepted a negative weight")
+	}
+}
+
+func TestRiskModelForTenant(t *testing.T) {
+	dir := writeBundle(t, map[string]string{
+		"policy.rego": "package phigate\n\ndecision := {\"action\": \"deny\", \"reasons\": [\"r\"]}\n",
+		"phigate/settings/data.json": `{
+			"risk": {"weights": {"SSN": 99, "NAME": 30}, "no_baa": 1},
+			"tenants": {
+				"quiet": {"risk": {"weights": {"SSN": 0}, "health_context": 2}},
+				"eu": {"regions": ["eu"]}
+			}
+		}`,
+	})
+	engine, err := Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	quiet := engine.RiskModelFor("quiet")
+	if quiet.Weights["SSN"] != 0 {
+		t.Errorf("quiet SSN weight = %v, want the tenant's 0", quiet.Weights["SSN"])
+	}
+	if quiet.Weights["NAME"] != 30 {
+		t.Errorf("quiet NAME weight = %v, want the bundle's 30", quiet.Weights["NAME"])
+	}
+	if quiet.HealthContext != 2 {
+		t.Errorf("quiet HealthContext = %v, want the tenant's 2", quiet.HealthContext)
+	}
+	if quiet.NoBAA != 1 {
+		t.Errorf("quiet NoBAA = %v, want the bundle's 1", quiet.NoBAA)
+	}
+	for _, tenant := range []string{"eu", "unlisted", ""} {
+		if m := engine.RiskModelFor(tenant); m.Weights["SSN"] != 99 {
+			t.Errorf("RiskModelFor(%q) SSN weight = %v, want the bundle's 99", tenant, m.Weights["SSN"])
+		}
+	}
+}
+
+func TestRiskModelForTenantOverDefaults(t *testing.T) {
+	dir := writeBundle(t, map[string]string{
+		"policy.rego":                "package phigate\n\ndecision := {\"action\": \"deny\", \"reasons\": [\"r\"]}\n",
+		"phigate/settings/data.json": `{"tenants": {"quiet": {"risk": {"weights": {"SSN": 0}}}}}`,
+	})
+	engine, err := Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := engine.RiskModelFor("quiet")
+	if m.Weights["SSN"] != 0 {
+		t.Errorf("SSN weight = %v, want the tenant's 0", m.Weights["SSN"])
+	}
+	if want := defaultRiskModel.Weights["NAME"]; m.Weights["NAME"] != want {
+		t.Errorf("NAME weight = %v, want the default %v", m.Weights["NAME"], want)
+	}
+}
+
+func TestRiskModelForTenantInvalid(t *testing.T) {
+	dir := writeBundle(t, map[string]string{
+		"policy.rego":                "package phigate\n\ndecision := {\"action\": \"deny\", \"reasons\": [\"r\"]}\n",
+		"phigate/settings/data.json": `{"tenants": {"quiet": {"risk": {"weights": {"SSN": -1}}}}}`,
+	})
+	_, err := Load(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), `tenants["quiet"].risk`) {
+		t.Errorf("Load error = %v, want one naming the tenant's risk settings", err)
 	}
 }

@@ -257,7 +257,7 @@ func (ex *exchange) decide(ctx context.Context, body []byte) (*extprocv3.Process
 		Health:    health,
 		Providers: ex.s.providers,
 	}
-	in.Risk = engine.RiskModel().Score(summary, health, requestedKnown && requested.BAA)
+	in.Risk = engine.RiskModelFor(ex.tenant).Score(summary, health, requestedKnown && requested.BAA)
 
 	ex.record = audit.Record{
 		Kind:              audit.KindDecision,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -435,5 +436,95 @@ func TestShadowAgreementNotRecorded(t *testing.T) {
 		if r.Kind == audit.KindShadow {
 			t.Errorf("shadow record written for an identical decision: %+v", r)
 		}
+	}
+}
+
+// riskBundle writes a bundle that allows every request, with the SSN
+// weights given and a tenant "quiet" whose risk settings zero them.
+func riskBundle(t *testing.T, ssnWeight int) *policy.Engine {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"policy.rego": "package phigate\n\ndecision := {\"action\": \"allow\", \"provider\": input.request.requested_provider, \"reasons\": [\"allowed\"]}\n",
+		"phigate/settings/data.json": fmt.Sprintf(`{
+			"risk": {"weights": {"SSN": %d, "NAME": 0}, "no_baa": 0, "per_extra_value": 0},
+			"tenants": {"quiet": {"risk": {"weights": {"SSN": 0}}}}
+		}`, ssnWeight),
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine, err := policy.Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine
+}
+
+func TestRiskScoreUsesTenantWeights(t *testing.T) {
+	engine := riskBundle(t, 40)
+	log := &memoryLog{}
+	client := startProcessorPolicies(t, log, 1<<20, registryYAML, shadowPolicies{active: engine})
+
+	prompt := chat("Patient SSN 999-12-3456, please summarise.")
+	for _, tenant := range []string{"clinic-a", "quiet"} {
+		_, _, stream := exchangeRequest(t, client, "/v1/chat/completions", prompt, map[string]string{"x-phigate-tenant": tenant})
+		stream.CloseSend()
+	}
+
+	scores := map[string]int{}
+	for _, r := range log.all() {
+		if r.Kind == audit.KindDecision {
+			scores[r.Tenant] = r.RiskScore
+		}
+	}
+	if scores["clinic-a"] < 30 {
+		t.Errorf("clinic-a risk score = %d, want about 40 from the bundle's SSN weight (scores %v)", scores["clinic-a"], scores)
+	}
+	if scores["quiet"] != 0 {
+		t.Errorf("quiet risk score = %d, want 0 from the tenant's SSN weight (scores %v)", scores["quiet"], scores)
+	}
+}
+
+func TestShadowScoresWithItsOwnWeights(t *testing.T) {
+	active := riskBundle(t, 0)
+	dir := t.TempDir()
+	candidate := "package phigate\n\ndecision := {\"action\": \"deny\", \"status\": 403, \"reasons\": [sprintf(\"risk %d\", [input.risk.score])]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "policy.rego"), []byte(candidate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "phigate", "settings"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := `{"risk": {"weights": {"SSN": 50, "NAME": 0}, "no_baa": 0, "per_extra_value": 0}}`
+	if err := os.WriteFile(filepath.Join(dir, "phigate", "settings", "data.json"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shadow, err := policy.Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &memoryLog{}
+	client := startProcessorPolicies(t, log, 1<<20, registryYAML, shadowPolicies{active: active, shadow: shadow})
+
+	_, _, stream := exchangeRequest(t, client, "/v1/chat/completions", chat("Patient SSN 999-12-3456, please summarise."), nil)
+	stream.CloseSend()
+
+	var reasons []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && reasons == nil; time.Sleep(10 * time.Millisecond) {
+		for _, r := range log.all() {
+			if r.Kind == audit.KindShadow {
+				reasons = r.Reasons
+			}
+		}
+	}
+	if len(reasons) != 1 || reasons[0] == "risk 0" {
+		t.Errorf("shadow reasons = %q, want a risk score from the candidate's SSN weight 50", reasons)
 	}
 }

@@ -24,6 +24,9 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 		ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
 		defer cancel()
 
+		// The candidate's risk weights are part of the candidate, so the
+		// score it sees comes from its own model.
+		in.Risk = shadow.RiskModelFor(in.Request.Tenant).Score(in.PHI, in.Health, in.Providers[in.Request.RequestedProvider].BAA)
 		candidate, err := shadow.Decide(ctx, in)
 		if err == nil && activeErr == nil && sameDecision(active, candidate) {
 			return
@@ -36,9 +39,7 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 			Reasons:        candidate.Reasons,
 			Template:       candidate.Template,
 			PolicyRevision: shadow.Revision(),
-		}
-		if candidate.Redact != nil {
-			rec.RedactedTypes = candidate.Redact.Types
+			RedactedTypes:  redactedTypes(candidate),
 		}
 		if err != nil {
 			rec.Error = "shadow policy error: " + err.Error()
@@ -47,6 +48,7 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 		ex.logger.Info("shadow policy decision differs",
 			"active_action", active.Action, "active_provider", active.Provider,
 			"shadow_action", candidate.Action, "shadow_provider", candidate.Provider,
+			"active_redacted_types", redactedTypes(active), "shadow_redacted_types", redactedTypes(candidate),
 			"shadow_revision", shadow.Revision())
 		if err := s.opts.Audit.Append(ctx, rec); err != nil {
 			s.metrics.auditErrors.Add(ctx, 1)
@@ -61,12 +63,13 @@ func sameDecision(a, b policy.Decision) bool {
 	if a.Action != b.Action || a.Provider != b.Provider || a.Model != b.Model || a.Status != b.Status {
 		return false
 	}
-	var ta, tb []string
-	if a.Redact != nil {
-		ta = a.Redact.Types
+	return slices.Equal(redactedTypes(a), redactedTypes(b))
+}
+
+// redactedTypes returns the PHI types a decision removes, or nil.
+func redactedTypes(d policy.Decision) []string {
+	if d.Redact == nil {
+		return nil
 	}
-	if b.Redact != nil {
-		tb = b.Redact.Types
-	}
-	return slices.Equal(ta, tb)
+	return d.Redact.Types
 }
