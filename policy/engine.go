@@ -38,7 +38,7 @@ func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 		return nil, err
 	}
 	if err := e.selfTest(ctx); err != nil {
-		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
+		return nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
 	return e, nil
 }
@@ -47,17 +47,17 @@ func Compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 // Decide's own checks with bundles the self-test would reject.
 func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, error) {
 	if !slices.ContainsFunc(b.Modules, func(m bundle.ModuleFile) bool { return !strings.HasSuffix(m.Path, "_test.rego") }) {
-		return nil, fmt.Errorf("policy bundle %s has no .rego files", source)
+		return nil, fmt.Errorf("policy from %s has no .rego files", source)
 	}
 	risk, tenantRisk, err := riskModelsFrom(b.Data)
 	if err != nil {
-		return nil, fmt.Errorf("policy bundle %s: %w", source, err)
+		return nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
 
 	r := rego.New(rego.Query(Query), rego.ParsedBundle("phigate", b), rego.StoreReadAST(true))
 	query, err := r.PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compiling policy bundle %s: %w", source, err)
+		return nil, fmt.Errorf("compiling policy from %s: %w", source, err)
 	}
 	return &Engine{query: query, revision: revisionOf(b), risk: risk, tenantRisk: tenantRisk, source: source}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -330,7 +331,16 @@ func (s *service) adminHandler() http.Handler {
 			st := s.policies.Status()
 			fmt.Fprintf(w, "ready\npolicy revision %s\n%s", st.Active.Revision, auditStatus(s.auditLog))
 			if st.Active.LastError != "" {
-				fmt.Fprintf(w, "policy reload failing, serving the last good revision: %s\n", st.Active.LastError)
+				fmt.Fprintf(w, "policy reload failing, serving the last good revision: %s\n", oneLine(st.Active.LastError))
+			}
+			// A shadow bundle never decides a request, so its failures
+			// leave phigate ready; they are listed for the operator.
+			if sh := st.Shadow; sh != nil && sh.LastError != "" {
+				if sh.Revision == "" {
+					fmt.Fprintf(w, "shadow policy not loaded: %s\n", oneLine(sh.LastError))
+				} else {
+					fmt.Fprintf(w, "shadow policy reload failing, comparing with revision %s: %s\n", sh.Revision, oneLine(sh.LastError))
+				}
 			}
 		}
 	})
@@ -400,4 +410,11 @@ func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {
 		}()
 		return handler(srv, ss)
 	}
+}
+
+// oneLine joins the lines of a multi-line error, such as an OPA error
+// listing several problems, so that a line-oriented reader of /readyz
+// sees all of it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
 }
