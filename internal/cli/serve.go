@@ -352,21 +352,30 @@ func (s *service) adminHandler() http.Handler {
 	return mux
 }
 
+// verificationConfig builds OPA's signature verification settings from
+// phigate's, or returns nil when v is nil and signatures go unchecked.
+func verificationConfig(v *config.Verification) (*bundle.VerificationConfig, error) {
+	if v == nil {
+		return nil, nil
+	}
+	key, err := os.ReadFile(v.PublicKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle verification key: %w", err)
+	}
+	alg := v.Algorithm
+	if alg == "" {
+		alg = "RS256"
+	}
+	keys := map[string]*bundle.KeyConfig{v.KeyID: {Key: string(key), Algorithm: alg, Scope: v.Scope}}
+	return bundle.NewVerificationConfig(keys, v.KeyID, v.Scope, nil), nil
+}
+
 // newPolicyManager loads the configured bundle, and the shadow bundle if
 // any, with signature verification when configured.
 func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logger, onLoad func(string, error)) (*policy.Manager, error) {
-	var verify *bundle.VerificationConfig
-	if v := cfg.Verification; v != nil {
-		key, err := os.ReadFile(v.PublicKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading bundle verification key: %w", err)
-		}
-		alg := v.Algorithm
-		if alg == "" {
-			alg = "RS256"
-		}
-		keys := map[string]*bundle.KeyConfig{v.KeyID: {Key: string(key), Algorithm: alg, Scope: v.Scope}}
-		verify = bundle.NewVerificationConfig(keys, v.KeyID, v.Scope, nil)
+	verify, err := verificationConfig(cfg.Verification)
+	if err != nil {
+		return nil, err
 	}
 	var header http.Header
 	if cfg.BearerTokenEnv != "" {
