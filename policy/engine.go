@@ -163,6 +163,12 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
+	// Templates decide by PHI type, so a count without types cannot be
+	// decided. phigate never builds such an input; a hand-written one
+	// for policy eval can be.
+	if in.PHI.Total > 0 && len(in.PHI.Types) == 0 {
+		return Decision{}, fmt.Errorf("invalid input: phi.total is %d but phi.types lists no PHI types", in.PHI.Total)
+	}
 
 	// By default OPA starts a goroutine per evaluation to watch ctx and
 	// fills a metrics registry that nothing reads. A context callback

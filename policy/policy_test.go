@@ -143,7 +143,7 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			action:     ActionRedact,
 			provider:   "openai",
 			redact:     []string{"NAME", "SSN"},
-			reasonPart: "masked NAME, SSN",
+			reasonPart: "pseudonymized NAME, SSN",
 		},
 		{
 			name: "invalid body",
@@ -204,7 +204,7 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			action:     ActionRedact,
 			provider:   "anthropic",
 			redact:     []string{"SSN"},
-			reasonPart: "operations: masked SSN",
+			reasonPart: "operations: pseudonymized SSN",
 		},
 		{
 			name:       "research masks every type",
@@ -308,6 +308,16 @@ func writeBundle(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+func TestDecidePHICountWithoutTypes(t *testing.T) {
+	engine := loadBundle(t, filepath.Join("..", "rego"))
+	in := input("anthropic", nil)
+	in.PHI.Total = 3
+	_, err := engine.Decide(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "phi.total is 3 but phi.types lists no PHI types") {
+		t.Errorf("Decide error = %v, want one naming the missing types", err)
+	}
 }
 
 func TestDecideUndefined(t *testing.T) {

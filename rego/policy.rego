@@ -65,6 +65,11 @@ minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, templ
 # setting wins over the tenant's and bundle's. Research always masks.
 redact_operator := object.get(template_settings, "redact_operator", object.get(effective_settings, "redact_operator", "mask"))
 
+# redact_verb names what redact_operator does, for reasons.
+redact_verb := "pseudonymized" if redact_operator == "pseudonymize"
+
+else := "masked"
+
 # route_fields go into every allow and redact decision: the template, and
 # response_redact when the template's, tenant's or bundle's
 # response_redact_types is not empty. Those types are masked in the model's
@@ -138,7 +143,7 @@ forward(name, reason) := object.union({"action": "allow", "provider": name, "rea
 		"action": "redact",
 		"provider": name,
 		"redact": {"types": minimum_necessary_types, "operator": redact_operator},
-		"reasons": [reason, sprintf("%s: masked %s, which the purpose does not need", [template, concat(", ", minimum_necessary_types)])],
+		"reasons": [reason, sprintf("%s: %s %s, which the purpose does not need", [template, redact_verb, concat(", ", minimum_necessary_types)])],
 	},
 	route_fields,
 )
@@ -206,5 +211,5 @@ phi_decision := deny(403, "PHI may not be used for marketing without the patient
 } else := d if {
 	object.get(effective_settings, "no_baa_action", "deny") == "redact"
 	requested_in_region
-	d := redact_all(input.request.requested_provider, redact_operator, sprintf("PHI found and no BAA-covered %s provider is allowed; masked %s", [requested.format, concat(", ", found_types)]))
+	d := redact_all(input.request.requested_provider, redact_operator, sprintf("PHI found and no BAA-covered %s provider is allowed; %s %s", [requested.format, redact_verb, concat(", ", found_types)]))
 } else := deny(403, sprintf("PHI found (%s) and no BAA-covered %s provider is allowed", [concat(", ", found_types), requested.format]))

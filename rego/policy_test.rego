@@ -53,6 +53,7 @@ test_phi_without_baa_alternative_is_redacted if {
 	d.provider == "openai"
 	d.redact.types == ["NAME", "SSN"]
 	d.redact.operator == "pseudonymize"
+	endswith(d.reasons[0], "pseudonymized NAME, SSN")
 }
 
 test_redact_operator_setting_masks if {
@@ -61,6 +62,7 @@ test_redact_operator_setting_masks if {
 	d := phigate.decision with input as doc with data.phigate.settings.redact_operator as "mask"
 	d.action == "redact"
 	d.redact.operator == "mask"
+	endswith(d.reasons[0], "masked SSN")
 }
 
 test_research_masks_whatever_the_operator_setting if {
