@@ -135,7 +135,7 @@ type Redact struct {
 
 // Redaction operators.
 const (
-	// OperatorMask replaces each value with its type: "[NAME]".
+	// OperatorMask replaces each value with its type: "[PHI:NAME]".
 	OperatorMask = "mask"
 	// OperatorPseudonymize replaces each distinct value with a numbered
 	// placeholder, "[NAME_1]", and restores the values in the response.
