@@ -24,8 +24,8 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 		ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
 		defer cancel()
 
-		// The candidate's risk weights are part of the candidate, so the
-		// score it sees comes from its own model.
+		// The candidate's risk weights are part of the candidate, so its
+		// input carries a score from its own model.
 		in.Risk = shadow.RiskModelFor(in.Request.Tenant).Score(in.PHI, in.Health, in.Providers[in.Request.RequestedProvider].BAA)
 		candidate, err := shadow.Decide(ctx, in)
 		if err == nil && activeErr == nil && sameDecision(active, candidate) {

@@ -79,8 +79,8 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}{engine.Revision(), d})
 }
 
-// decodeInput parses an input document. It must be a JSON object; fields
-// the contract does not have are errors. Partial documents are handy
+// decodeInput parses an input document, which must be a JSON object.
+// Fields the contract does not have are errors. Partial documents are handy
 // while writing a rule, so a schema mismatch is only a warning on stderr.
 // phigate itself always sends complete ones.
 func decodeInput(ctx context.Context, name string, data []byte, stderr io.Writer) (policy.Input, error) {

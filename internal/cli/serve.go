@@ -334,7 +334,7 @@ func (s *service) adminHandler() http.Handler {
 				fmt.Fprintf(w, "policy reload failing, serving the last good revision: %s\n", oneLine(st.Active.LastError))
 			}
 			// A shadow bundle never decides a request, so its failures
-			// leave phigate ready; they are listed for the operator.
+			// leave phigate ready. They are listed for the operator.
 			if sh := st.Shadow; sh != nil && sh.LastError != "" {
 				if sh.Revision == "" {
 					fmt.Fprintf(w, "shadow policy not loaded: %s\n", oneLine(sh.LastError))
@@ -422,8 +422,8 @@ func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {
 }
 
 // oneLine joins the lines of a multi-line error, such as an OPA error
-// listing several problems, so that a line-oriented reader of /readyz
-// sees all of it.
+// listing several problems, so that one /readyz line holds the whole
+// error.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
 }
