@@ -22,7 +22,10 @@ import (
 type Engine struct {
 	query    rego.PreparedEvalQuery
 	revision string
-	risk     RiskModel
+	// digest identifies the bundle's content, so that a reload can tell an
+	// unchanged bundle from a new one with the same revision.
+	digest string
+	risk   RiskModel
 	// tenantRisk holds the models of tenants with risk overrides.
 	tenantRisk map[string]RiskModel
 	source     string
@@ -59,7 +62,7 @@ func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy from %s: %w", source, err)
 	}
-	return &Engine{query: query, revision: revisionOf(b), risk: risk, tenantRisk: tenantRisk, source: source}, nil
+	return &Engine{query: query, revision: revisionOf(b), digest: contentDigest(b), risk: risk, tenantRisk: tenantRisk, source: source}, nil
 }
 
 // selfTestInputs are requests every bundle must decide without error: a
@@ -129,12 +132,24 @@ func (e *Engine) RiskModelFor(tenant string) RiskModel {
 	return e.risk
 }
 
-// revisionOf returns the manifest revision or a digest of the modules and
-// data the engine compiled.
+// revisionOf returns the manifest revision or "sha256:" and the start of
+// contentDigest.
 func revisionOf(b *bundle.Bundle) string {
 	if b.Manifest.Revision != "" {
 		return b.Manifest.Revision
 	}
+	return "sha256:" + contentDigest(b)[:16]
+}
+
+// sameBundle reports whether b has the revision and the content this
+// engine was compiled from.
+func (e *Engine) sameBundle(b *bundle.Bundle) bool {
+	return e.revision == revisionOf(b) && e.digest == contentDigest(b)
+}
+
+// contentDigest returns the hex SHA-256 digest of a bundle's policy
+// modules (test files excluded) and data.
+func contentDigest(b *bundle.Bundle) string {
 	modules := slices.Clone(b.Modules)
 	slices.SortFunc(modules, func(x, y bundle.ModuleFile) int { return strings.Compare(x.Path, y.Path) })
 	h := sha256.New()
@@ -147,7 +162,7 @@ func revisionOf(b *bundle.Bundle) string {
 	}
 	data, _ := json.Marshal(b.Data) // maps of JSON values always encode
 	h.Write(data)
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ErrUndefined is returned by Decide when the bundle defines no decision

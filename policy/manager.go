@@ -157,6 +157,13 @@ func (s *slot) reload(ctx context.Context, logger *slog.Logger, onLoad func(stri
 		s.status.LastError = ""
 		return nil
 	}
+	// A source whose version changed without a change of content, such
+	// as a bundle server that starts sending ETags, needs no reload.
+	if current := s.engine.Load(); err == nil && current != nil && current.sameBundle(b) {
+		s.status.version = version
+		s.status.LastError = ""
+		return nil
+	}
 	var engine *Engine
 	if err == nil {
 		engine, err = Compile(ctx, b, s.source.String())

@@ -334,6 +334,57 @@ func TestHTTPSourceUsesETag(t *testing.T) {
 	}
 }
 
+func TestReloadSkipsUnchangedContent(t *testing.T) {
+	var mu sync.Mutex
+	body := signedBundle(t, moduleFor("same"), "r1", nil, "")
+	etag := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if etag != "" {
+			w.Header().Set("ETag", etag)
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+
+	var loads atomic.Int64
+	m, err := NewManager(context.Background(), ManagerOptions{
+		Active: NewSource(srv.URL+"/bundle.tar.gz", nil, nil),
+		OnLoad: func(string, error) { loads.Add(1) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.Current()
+
+	// The server starts sending an ETag: the version changes, the content
+	// does not.
+	mu.Lock()
+	etag = `"e1"`
+	mu.Unlock()
+	if err := m.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m.Current() != first {
+		t.Error("Reload swapped in a new engine for the same bundle content")
+	}
+	if loads.Load() != 1 {
+		t.Errorf("OnLoad called %d times, want once, at start", loads.Load())
+	}
+
+	// New content under the same revision still replaces the engine.
+	mu.Lock()
+	body, etag = signedBundle(t, moduleFor("changed"), "r1", nil, ""), `"e2"`
+	mu.Unlock()
+	if err := m.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := decideReason(t, m); got != "changed" {
+		t.Errorf("decision reason = %q, want changed", got)
+	}
+}
+
 func TestManagerShadow(t *testing.T) {
 	active, shadow := t.TempDir(), t.TempDir()
 	writePolicy(t, active, moduleFor("active"))
