@@ -196,6 +196,7 @@ func (ex *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ex
 		return nil, errors.New("request body arrived in chunks: configure the ext_proc filter with request_body_mode BUFFERED")
 	}
 	start := time.Now()
+	growStack() // before scanning and evaluating the policy
 	resp, err := ex.decide(ctx, ex.body)
 	ex.s.metrics.decisionDuration.Record(ctx, time.Since(start).Seconds())
 	return resp, err
@@ -606,3 +607,27 @@ func fingerprints(fp *audit.Fingerprinter, body *llmapi.Body, findings [][]phi.F
 	}
 	return slices.Sorted(maps.Keys(seen))
 }
+
+// growStack grows the calling goroutine's stack past stackReserve bytes
+// in one step, while the stack is still shallow. gRPC runs every ext_proc
+// stream on a new goroutine with a small stack, and OPA's evaluator
+// recurses deeply. Left to grow during evaluation, the stack is copied
+// several times, and each copy walks every frame: in BenchmarkExchange
+// that was about 18% of an exchange. The garbage collector shrinks the
+// stack again once the goroutine no longer uses it.
+//
+//go:noinline
+func growStack() {
+	var pad [stackReserve]byte
+	touchStack(pad[:])
+}
+
+// touchStack keeps the compiler from removing growStack's array.
+//
+//go:noinline
+func touchStack(b []byte) { b[len(b)-1] = 1 }
+
+// stackReserve is the size that removed nearly all stack growth from
+// BenchmarkExchange (its share of CPU time fell from 20% to 2%); 128 KB
+// gained nothing more, and 32 KB about half as much.
+const stackReserve = 64 << 10

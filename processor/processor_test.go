@@ -61,7 +61,7 @@ func startProcessor(t *testing.T, log *memoryLog, maxBody int) extprocv3.Externa
 	return startProcessorWith(t, log, maxBody, registryYAML)
 }
 
-func startProcessorWith(t *testing.T, log *memoryLog, maxBody int, registry string) extprocv3.ExternalProcessorClient {
+func startProcessorWith(t testing.TB, log *memoryLog, maxBody int, registry string) extprocv3.ExternalProcessorClient {
 	t.Helper()
 	engine, err := policy.Load(context.Background(), "../rego")
 	if err != nil {
@@ -76,7 +76,7 @@ type shadowPolicies struct{ active, shadow *policy.Engine }
 func (p shadowPolicies) Current() *policy.Engine { return p.active }
 func (p shadowPolicies) Shadow() *policy.Engine  { return p.shadow }
 
-func startProcessorPolicies(t *testing.T, log *memoryLog, maxBody int, registry string, policies Policies) extprocv3.ExternalProcessorClient {
+func startProcessorPolicies(t testing.TB, log Appender, maxBody int, registry string, policies Policies) extprocv3.ExternalProcessorClient {
 	t.Helper()
 	reg, err := provider.Parse([]byte(registry))
 	if err != nil {
@@ -139,7 +139,7 @@ func bodyMsg(body []byte) *extprocv3.ProcessingRequest {
 // exchangeRequest sends request headers and, unless the processor replies
 // to the headers with an immediate response, the body. It returns both
 // replies and the stream for further messages.
-func exchangeRequest(t *testing.T, client extprocv3.ExternalProcessorClient, path string, body []byte, extra map[string]string) (*extprocv3.ProcessingResponse, *extprocv3.ProcessingResponse, extprocv3.ExternalProcessor_ProcessClient) {
+func exchangeRequest(t testing.TB, client extprocv3.ExternalProcessorClient, path string, body []byte, extra map[string]string) (*extprocv3.ProcessingResponse, *extprocv3.ProcessingResponse, extprocv3.ExternalProcessor_ProcessClient) {
 	t.Helper()
 	stream, err := client.Process(context.Background())
 	if err != nil {

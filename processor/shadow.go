@@ -23,6 +23,7 @@ func (ex *exchange) compareShadow(shadow *policy.Engine, in policy.Input, active
 		defer s.background.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
 		defer cancel()
+		growStack()
 
 		// The candidate's risk weights are part of the candidate, so its
 		// input carries a score from its own model.
