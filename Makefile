@@ -53,15 +53,16 @@ fuzz:
 	done
 
 ## pgo: refresh cmd/phigate/default.pgo, the CPU profile that go build uses
-## for profile-guided optimization of phigate, from the scanner, policy
-## and translation benchmarks
+## for profile-guided optimization of phigate, from the scanner, policy,
+## translation and ext_proc exchange benchmarks
 PGO_DIR := $(abspath var/pgo)
 pgo:
 	mkdir -p $(PGO_DIR)
 	$(GO) test -run '^$$' -bench 'Scan$$' -benchtime 20000x -cpuprofile $(PGO_DIR)/phi.prof ./phi/
 	$(GO) test -run '^$$' -bench 'Decide/mixed' -benchtime 20000x -cpuprofile $(PGO_DIR)/policy.prof ./policy/
 	$(GO) test -run '^$$' -bench . -benchtime 20000x -cpuprofile $(PGO_DIR)/translate.prof ./translate/
-	$(GO) tool pprof -proto $(PGO_DIR)/phi.prof $(PGO_DIR)/policy.prof $(PGO_DIR)/translate.prof > cmd/phigate/default.pgo
+	$(GO) test -run '^$$' -bench 'Exchange$$' -benchtime 10000x -cpuprofile $(PGO_DIR)/processor.prof ./processor/
+	$(GO) tool pprof -proto $(PGO_DIR)/phi.prof $(PGO_DIR)/policy.prof $(PGO_DIR)/translate.prof $(PGO_DIR)/processor.prof > cmd/phigate/default.pgo
 
 ## lint: gofmt, go vet, opa fmt, opa check (typed against the input schema)
 lint:
