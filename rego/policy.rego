@@ -52,7 +52,7 @@ requested := input.providers[input.request.requested_provider]
 # found_types is every PHI type found, sorted.
 found_types := sort(object.keys(input.phi.types))
 
-# Types masked even on the way to a BAA-covered provider, because the
+# Types removed even on the way to a BAA-covered provider, because the
 # template's purpose does not need them (HIPAA's minimum necessary rule).
 # Sorted, like found_types.
 minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, template_settings.redact_types))) if {
@@ -66,9 +66,9 @@ minimum_necessary_types := sort(object.keys(object.filter(input.phi.types, templ
 redact_operator := object.get(template_settings, "redact_operator", object.get(effective_settings, "redact_operator", "mask"))
 
 # redact_verb names what redact_operator does, for reasons.
-redact_verb := "pseudonymized" if redact_operator == "pseudonymize"
-
-else := "masked"
+redact_verb := "pseudonymized" if {
+	redact_operator == "pseudonymize"
+} else := "masked"
 
 # route_fields go into every allow and redact decision: the template, and
 # response_redact when the template's, tenant's or bundle's
@@ -134,8 +134,8 @@ region_alternative := min(s) if {
 	s := {name | some name in in_region; p := input.providers[name]; p.format == format; serves(p)}
 }
 
-# forward sends the request to provider name, masking the types the
-# template does not need.
+# forward sends the request to provider name, removing the types the
+# template does not need with redact_operator.
 forward(name, reason) := object.union({"action": "allow", "provider": name, "reasons": [reason]}, route_fields) if {
 	count(minimum_necessary_types) == 0
 } else := object.union(
@@ -161,8 +161,9 @@ redact_all(name, operator, reason) := object.union(
 )
 
 # research_decision masks every type found, because research may use
-# de-identified data only. Without PHI no BAA is needed, so it goes to the
-# requested provider if in region, else to one in region.
+# de-identified data only. Masked data needs no BAA, so the request goes to
+# the requested provider if it is in region, else to an in-region provider
+# of the same format. Without one, it is denied.
 research_decision := redact_all(input.request.requested_provider, "mask", sprintf("research: only de-identified data may be used; masked %s", [concat(", ", found_types)])) if {
 	requested_in_region
 } else := d if {
