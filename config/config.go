@@ -88,7 +88,9 @@ type Verification struct {
 	// PublicKeyFile is a PEM public key (RS*, PS*, ES*) or, for HS*, a file
 	// holding the shared secret.
 	PublicKeyFile string `yaml:"public_key_file"`
-	// KeyID is the key id that signatures must name.
+	// KeyID is the id the public key is configured under. OPA (v1.22)
+	// verifies every signature with the configured key and does not
+	// compare this id with the key id the signature names.
 	KeyID string `yaml:"key_id"`
 	// Algorithm is the JWT signing algorithm, RS256 by default.
 	Algorithm string `yaml:"algorithm"`

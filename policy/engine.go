@@ -165,6 +165,25 @@ func contentDigest(b *bundle.Bundle) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// ErrInvalidInput is returned, wrapped, by Decide for an input document
+// that contradicts itself.
+var ErrInvalidInput = errors.New("invalid input")
+
+// check rejects PHI counts that disagree. Templates decide by PHI type,
+// and a request is clean when phi.total is 0, so a total that is not the
+// sum of the type counts would decide on the wrong facts. phigate never
+// builds such an input; a hand-written one for policy eval can be.
+func (s PHISummary) check() error {
+	sum := 0
+	for _, n := range s.Types {
+		sum += n
+	}
+	if s.Total != sum {
+		return fmt.Errorf("%w: phi.total is %d but phi.types counts %d values", ErrInvalidInput, s.Total, sum)
+	}
+	return nil
+}
+
 // ErrUndefined is returned by Decide when the bundle defines no decision
 // for the input.
 var ErrUndefined = errors.New("policy decision is undefined")
@@ -178,11 +197,8 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
-	// Templates decide by PHI type, so a count without types cannot be
-	// decided. phigate never builds such an input; a hand-written one
-	// for policy eval can be.
-	if in.PHI.Total > 0 && len(in.PHI.Types) == 0 {
-		return Decision{}, fmt.Errorf("invalid input: phi.total is %d but phi.types lists no PHI types", in.PHI.Total)
+	if err := in.PHI.check(); err != nil {
+		return Decision{}, err
 	}
 
 	// By default OPA starts a goroutine per evaluation to watch ctx and

@@ -57,8 +57,8 @@ type slot struct {
 type SourceStatus struct {
 	Source    string    `json:"source"`
 	Revision  string    `json:"revision"`
-	LoadedAt  time.Time `json:"loaded_at"`
-	CheckedAt time.Time `json:"checked_at"`
+	LoadedAt  time.Time `json:"loaded_at,omitzero"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
 	// LastError is the error of the latest failed check, empty once a
 	// check succeeds again.
 	LastError string `json:"last_error,omitempty"`
@@ -66,6 +66,10 @@ type SourceStatus struct {
 	Failures int `json:"failures"`
 	// version is the source's content version of the loaded bundle.
 	version string
+	// failedVersion is the version of the last bundle that failed to
+	// compile, and failedErr its error.
+	failedVersion string
+	failedErr     error
 }
 
 // Status reports both sources.
@@ -164,6 +168,12 @@ func (s *slot) reload(ctx context.Context, logger *slog.Logger, onLoad func(stri
 		s.status.LastError = ""
 		return nil
 	}
+	// A bundle that failed before would fail again, so its error is
+	// returned without another compile, log line or count. Sources
+	// without ETags download it again at every poll.
+	if version != "" && version == s.status.failedVersion {
+		return s.status.failedErr
+	}
 	var engine *Engine
 	if err == nil {
 		engine, err = Compile(ctx, b, s.source.String())
@@ -172,18 +182,24 @@ func (s *slot) reload(ctx context.Context, logger *slog.Logger, onLoad func(stri
 		onLoad(s.name, err)
 	}
 	if err != nil {
+		// version is empty when nothing was read, as when a download
+		// fails; such errors may pass, so each is reported.
+		s.status.failedVersion = version
 		s.status.LastError = err.Error()
 		s.status.Failures++
 		if current := s.engine.Load(); current != nil {
 			logger.Error("policy reload failed; keeping the loaded policy", "policy", s.name, "revision", current.Revision(), "error", err)
-			return fmt.Errorf("reloading %s policy: %w", s.name, err)
+			s.status.failedErr = fmt.Errorf("reloading %s policy: %w", s.name, err)
+		} else {
+			logger.Error("policy load failed", "policy", s.name, "error", err)
+			s.status.failedErr = fmt.Errorf("loading %s policy: %w", s.name, err)
 		}
-		logger.Error("policy load failed", "policy", s.name, "error", err)
-		return fmt.Errorf("loading %s policy: %w", s.name, err)
+		return s.status.failedErr
 	}
 
 	previous := s.engine.Swap(engine)
 	s.status.version = version
+	s.status.failedVersion, s.status.failedErr = "", nil
 	s.status.Revision = engine.Revision()
 	s.status.LoadedAt = s.status.CheckedAt
 	s.status.LastError = ""

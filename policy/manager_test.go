@@ -385,6 +385,60 @@ func TestReloadSkipsUnchangedContent(t *testing.T) {
 	}
 }
 
+func TestReloadReportsABrokenBundleOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		broken string
+	}{
+		{"compile error", "package phigate\n\ndecision := {\"action\": \"allow\", \"reasons\": [undefined_rule]}\n"},
+		{"parse error", "package phigate\n\ndecision := {\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writePolicy(t, dir, moduleFor("good"))
+			var failures atomic.Int64
+			m, err := NewManager(context.Background(), ManagerOptions{
+				Active: NewSource(dir, nil, nil),
+				OnLoad: func(_ string, err error) {
+					if err != nil {
+						failures.Add(1)
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			writePolicy(t, dir, tc.broken)
+			for range 3 {
+				if err := m.Reload(context.Background()); err == nil {
+					t.Fatal("Reload accepted a broken bundle")
+				}
+			}
+			if n := failures.Load(); n != 1 {
+				t.Errorf("failed loads reported %d times for one broken bundle, want 1", n)
+			}
+			if st := m.Status(); st.Active.Failures != 1 || st.Active.LastError == "" {
+				t.Errorf("status = %+v, want one failure and its error", st.Active)
+			}
+			if got := decideReason(t, m); got != "good" {
+				t.Errorf("decision reason = %q, want the last good bundle's", got)
+			}
+
+			writePolicy(t, dir, moduleFor("fixed"))
+			if err := m.Reload(context.Background()); err != nil {
+				t.Fatalf("Reload of the fixed bundle: %v", err)
+			}
+			if got := decideReason(t, m); got != "fixed" {
+				t.Errorf("decision reason = %q, want fixed", got)
+			}
+			if st := m.Status(); st.Active.LastError != "" {
+				t.Errorf("LastError = %q after a good reload, want none", st.Active.LastError)
+			}
+		})
+	}
+}
+
 func TestManagerShadow(t *testing.T) {
 	active, shadow := t.TempDir(), t.TempDir()
 	writePolicy(t, active, moduleFor("active"))

@@ -310,13 +310,31 @@ func writeBundle(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func TestDecidePHICountWithoutTypes(t *testing.T) {
+func TestDecidePHICountsDisagree(t *testing.T) {
 	engine := loadBundle(t, filepath.Join("..", "rego"))
-	in := input("anthropic", nil)
-	in.PHI.Total = 3
-	_, err := engine.Decide(context.Background(), in)
-	if err == nil || !strings.Contains(err.Error(), "phi.total is 3 but phi.types lists no PHI types") {
-		t.Errorf("Decide error = %v, want one naming the missing types", err)
+	tests := []struct {
+		name  string
+		total int
+		types map[string]int
+		want  string
+	}{
+		{name: "total without types", total: 3, types: nil, want: "phi.total is 3 but phi.types counts 0 values"},
+		{name: "types without total", total: 0, types: map[string]int{"SSN": 1}, want: "phi.total is 0 but phi.types counts 1 values"},
+		{name: "negative total", total: -1, types: nil, want: "phi.total is -1 but phi.types counts 0 values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input("anthropic", nil)
+			in.PHI.Total = tt.total
+			in.PHI.Types = tt.types
+			_, err := engine.Decide(context.Background(), in)
+			if !errors.Is(err, ErrInvalidInput) {
+				t.Errorf("Decide error = %v, want ErrInvalidInput", err)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Decide error = %v, want one containing %q", err, tt.want)
+			}
+		})
 	}
 }
 

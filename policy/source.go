@@ -24,7 +24,10 @@ const maxBundleBytes = 64 << 20
 type Source interface {
 	// Fetch returns the bundle and a version string that changes whenever
 	// the bundle does. When the version equals since, Fetch may return a
-	// nil bundle: the caller keeps the one it has.
+	// nil bundle: the caller keeps the one it has. When the bundle was
+	// read but is invalid (it does not parse or verify), Fetch returns its
+	// version with the error, so that a caller can tell the same broken
+	// bundle from a new one.
 	Fetch(ctx context.Context, since string) (b *bundle.Bundle, version string, err error)
 	// String describes the source for logs, without credentials.
 	String() string
@@ -103,7 +106,7 @@ func (s *DirSource) Fetch(_ context.Context, since string) (*bundle.Bundle, stri
 	}
 	b, err := read(loader, s.Verification)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading policy %s: %w", s, err)
+		return nil, version, fmt.Errorf("reading policy %s: %w", s, err)
 	}
 	return b, version, nil
 }
@@ -163,7 +166,7 @@ func (s *FileSource) Fetch(_ context.Context, since string) (*bundle.Bundle, str
 	}
 	b, err := readArchive(data, s.Verification)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading policy %s: %w", s, err)
+		return nil, version, fmt.Errorf("reading policy %s: %w", s, err)
 	}
 	return b, version, nil
 }
@@ -249,7 +252,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, since string) (*bundle.Bundle, s
 	}
 	b, err := readArchive(data, s.Verification)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading policy from %s: %w", s, err)
+		return nil, version, fmt.Errorf("reading policy from %s: %w", s, err)
 	}
 	return b, version, nil
 }

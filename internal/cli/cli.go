@@ -22,7 +22,7 @@ Usage:
   phigate serve -config FILE            run the ext_proc gRPC server and admin HTTP server
   phigate scan [flags] FILE... | -      find or mask PHI in files or standard input
   phigate scan -eval CORPUS             score the scanner on an annotated corpus
-  phigate policy eval [-policy DIR|FILE.tar.gz] -input FILE [-public-key FILE -key-id ID]
+  phigate policy eval [-policy DIR|FILE.tar.gz] -input FILE [-public-key FILE]
                                         print the policy decision for one input document
   phigate audit verify [-public-key K] [-checkpoints FILE] FILE|ARCHIVE_DIR
                                         check the audit log's hash chain and signed checkpoints

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/phigate/phigate/config"
 	"github.com/phigate/phigate/policy"
@@ -19,13 +23,14 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	dir := fs.String("policy", "rego", "policy bundle: a directory or a .tar.gz file")
 	inputPath := fs.String("input", "", "JSON input document (the policy's input), or - for standard input")
 	publicKey := fs.String("public-key", "", "verify the bundle's signatures (.signatures.json) with this PEM public key, as phigate serve does with policy.verification")
-	keyID := fs.String("key-id", "", "key id that the signatures must name (with -public-key)")
+	keyID := fs.String("key-id", "default", "id to configure the public key under, as policy.verification.key_id (with -public-key)")
 	algorithm := fs.String("algorithm", "RS256", "signing algorithm (with -public-key)")
 	scope := fs.String("scope", "", "scope that the signatures must carry, if any (with -public-key)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: phigate policy eval -policy DIR|FILE.tar.gz -input FILE [-public-key FILE -key-id ID]")
+		fmt.Fprintln(stderr, "Usage: phigate policy eval -policy DIR|FILE.tar.gz -input FILE [-public-key FILE]")
 		fmt.Fprintln(stderr, "Evaluates "+policy.Query+" for one input document and prints the decision as JSON.")
 		fmt.Fprintln(stderr, "With -public-key, a bundle whose signatures do not verify is an error, as it is for phigate serve.")
+		fmt.Fprintln(stderr, "An input document without \"risk\" gets the score phigate serve would compute from the bundle's weights.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -38,15 +43,23 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var verify *config.Verification
 	if *publicKey != "" {
 		verify = &config.Verification{PublicKeyFile: *publicKey, KeyID: *keyID, Algorithm: *algorithm, Scope: *scope}
-	} else if *keyID != "" || *scope != "" {
-		return usageError("-key-id and -scope need -public-key")
+	} else {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "key-id" || f.Name == "algorithm" || f.Name == "scope" {
+				stray = append(stray, "-"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return usageError("%s given without -public-key", strings.Join(stray, ", "))
+		}
 	}
 
 	data, err := readInput(*inputPath, stdin)
 	if err != nil {
 		return err
 	}
-	in, err := decodeInput(ctx, *inputPath, data, stderr)
+	doc, err := parseInputObject(*inputPath, data)
 	if err != nil {
 		return err
 	}
@@ -61,13 +74,27 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	if verify != nil {
-		fmt.Fprintf(stderr, "%s: signatures verified with key %q\n", src, *keyID)
+		fmt.Fprintf(stderr, "%s: signatures verified with the key in %s\n", src, *publicKey)
 	}
 	engine, err := policy.Compile(ctx, b, src.String())
 	if err != nil {
 		return err
 	}
+
+	if _, ok := doc["risk"]; !ok {
+		if withRisk, score, ok := addRisk(engine, doc); ok {
+			data = withRisk
+			fmt.Fprintf(stderr, "%s: no risk in the input; computed score %d from the bundle's weights\n", *inputPath, score)
+		}
+	}
+	in, err := decodeInput(ctx, *inputPath, data, stderr)
+	if err != nil {
+		return err
+	}
 	d, err := engine.Decide(ctx, in)
+	if errors.Is(err, policy.ErrInvalidInput) {
+		return fmt.Errorf("input document %s: %w", *inputPath, err)
+	}
 	if err != nil {
 		return fmt.Errorf("policy revision %s: %w", engine.Revision(), err)
 	}
@@ -79,28 +106,88 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}{engine.Revision(), d})
 }
 
-// decodeInput parses an input document, which must be a JSON object.
-// Fields the contract does not have are errors. Partial documents are handy
-// while writing a rule, so a schema mismatch is only a warning on stderr.
-// phigate itself always sends complete ones.
-func decodeInput(ctx context.Context, name string, data []byte, stderr io.Writer) (policy.Input, error) {
+// parseInputObject parses an input document, which must be a JSON object.
+func parseInputObject(name string, data []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("input document %s is empty", name)
+	}
 	var raw any
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return policy.Input{}, fmt.Errorf("input document %s is not valid JSON: %w", name, err)
+		return nil, fmt.Errorf("input document %s is not valid JSON: %w", name, err)
 	}
-	if _, ok := raw.(map[string]any); !ok {
-		return policy.Input{}, fmt.Errorf("input document %s is a JSON %s, want an object with request, phi and providers", name, jsonKind(raw))
+	doc, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("input document %s is a JSON %s, expected an object with request, phi and providers", name, jsonKind(raw))
 	}
-	if err := policy.CheckInput(ctx, data); err != nil {
-		fmt.Fprintf(stderr, "warning: %s: %v\n", name, err)
+	return doc, nil
+}
+
+// addRisk sets doc's risk to the score phigate serve computes for it
+// (from the bundle's weights, the tenant's where it has its own) and
+// returns the document encoded again with the score. It reports false,
+// and leaves doc alone, when doc has fields of the wrong type: decoding
+// the whole document reports those.
+func addRisk(engine *policy.Engine, doc map[string]any) ([]byte, int, bool) {
+	encoded, err := json.Marshal(doc)
+	if err != nil {
+		return nil, 0, false
 	}
+	var in policy.Input
+	if err := json.Unmarshal(encoded, &in); err != nil {
+		return nil, 0, false
+	}
+	requested := in.Providers[in.Request.RequestedProvider]
+	risk := engine.RiskModelFor(in.Request.Tenant).Score(in.PHI, in.Health, requested.BAA)
+	doc["risk"] = risk
+	withRisk, err := json.Marshal(doc)
+	if err != nil {
+		delete(doc, "risk")
+		return nil, 0, false
+	}
+	return withRisk, risk.Score, true
+}
+
+// decodeInput decodes an input document. Fields the contract does not
+// have, and fields of the wrong type, are errors. Partial documents are
+// handy while writing a rule, so a document that only lacks fields gets a
+// schema warning on stderr and is evaluated. phigate itself always sends
+// complete ones.
+func decodeInput(ctx context.Context, name string, data []byte, stderr io.Writer) (policy.Input, error) {
 	var in policy.Input
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
+		if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return policy.Input{}, fmt.Errorf("input document %s: %s is a JSON %s, expected %s", name, typeErr.Field, typeErr.Value, jsonTypeOf(typeErr.Type))
+		}
 		return policy.Input{}, fmt.Errorf("decoding input document %s: %w", name, err)
 	}
+	if err := policy.CheckInput(ctx, data); err != nil {
+		fmt.Fprintf(stderr, "warning: %s: %v\n", name, err)
+	}
 	return in, nil
+}
+
+// jsonTypeOf names the JSON type that decodes into a Go type, with an
+// article, for messages.
+func jsonTypeOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	default:
+		return t.String()
+	}
 }
 
 // jsonKind names the JSON type of a value decoded by encoding/json.

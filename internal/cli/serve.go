@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -384,6 +385,11 @@ func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logge
 			return nil, fmt.Errorf("policy.bearer_token_env: environment variable %s is empty or unset", cfg.BearerTokenEnv)
 		}
 		header = http.Header{"Authorization": {"Bearer " + token}}
+		for _, location := range []string{cfg.Bundle, cfg.ShadowBundle} {
+			if insecureBundleServer(location) {
+				logger.Warn("the bundle server token is sent without TLS; use an https URL", "source", policy.NewSource(location, nil, nil).String())
+			}
+		}
 	}
 	opts := policy.ManagerOptions{
 		Active:   policy.NewSource(cfg.Bundle, verify, header),
@@ -395,6 +401,21 @@ func newPolicyManager(ctx context.Context, cfg config.Policy, logger *slog.Logge
 		opts.Shadow = policy.NewSource(cfg.ShadowBundle, verify, header)
 	}
 	return policy.NewManager(ctx, opts)
+}
+
+// insecureBundleServer reports whether location is a plain http URL of a
+// host other than the loopback interface, to which a bearer token would
+// travel in the clear.
+func insecureBundleServer(location string) bool {
+	u, err := url.Parse(location)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip == nil || !ip.IsLoopback()
 }
 
 func boolToInt(b bool) int64 {
