@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -145,7 +146,9 @@ CREATE TABLE `+Schema+`.schema_migrations (
 	for _, m := range migrations {
 		known[m.version] = m
 	}
-	for version, sum := range applied {
+	// In version order, so that the first problem is reported every time.
+	for _, version := range slices.Sorted(maps.Keys(applied)) {
+		sum := applied[version]
 		m, ok := known[version]
 		if !ok {
 			return res, fmt.Errorf("the audit schema has migration %d, which this phigate does not know: a newer phigate migrated the database; upgrade this one", version)
