@@ -172,7 +172,7 @@ var ErrInvalidInput = errors.New("invalid input")
 // check rejects PHI counts that disagree. Templates decide by PHI type,
 // and a request is clean when phi.total is 0, so a total that is not the
 // sum of the type counts would decide on the wrong facts. phigate never
-// builds such an input; a hand-written one for policy eval can be.
+// builds such an input, but a hand-written one for policy eval can be.
 func (s PHISummary) check() error {
 	sum := 0
 	for _, n := range s.Types {

@@ -183,7 +183,7 @@ func (s *slot) reload(ctx context.Context, logger *slog.Logger, onLoad func(stri
 	}
 	if err != nil {
 		// version is empty when nothing was read, as when a download
-		// fails; such errors may pass, so each is reported.
+		// fails. Such errors may pass, so each is reported.
 		s.status.failedVersion = version
 		s.status.LastError = err.Error()
 		s.status.Failures++
