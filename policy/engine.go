@@ -62,7 +62,8 @@ func compile(ctx context.Context, b *bundle.Bundle, source string) (*Engine, err
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy from %s: %w", source, err)
 	}
-	return &Engine{query: query, revision: revisionOf(b), digest: contentDigest(b), risk: risk, tenantRisk: tenantRisk, source: source}, nil
+	digest := contentDigest(b)
+	return &Engine{query: query, revision: revisionOf(b, digest), digest: digest, risk: risk, tenantRisk: tenantRisk, source: source}, nil
 }
 
 // selfTestInputs are requests every bundle must decide without error: a
@@ -133,18 +134,19 @@ func (e *Engine) RiskModelFor(tenant string) RiskModel {
 }
 
 // revisionOf returns the manifest revision or "sha256:" and the start of
-// contentDigest.
-func revisionOf(b *bundle.Bundle) string {
+// digest, the bundle's contentDigest.
+func revisionOf(b *bundle.Bundle, digest string) string {
 	if b.Manifest.Revision != "" {
 		return b.Manifest.Revision
 	}
-	return "sha256:" + contentDigest(b)[:16]
+	return "sha256:" + digest[:16]
 }
 
 // sameBundle reports whether b has the revision and the content this
 // engine was compiled from.
 func (e *Engine) sameBundle(b *bundle.Bundle) bool {
-	return e.revision == revisionOf(b) && e.digest == contentDigest(b)
+	digest := contentDigest(b)
+	return e.digest == digest && e.revision == revisionOf(b, digest)
 }
 
 // contentDigest returns the hex SHA-256 digest of a bundle's policy

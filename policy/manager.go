@@ -67,7 +67,7 @@ type SourceStatus struct {
 	// version is the source's content version of the loaded bundle.
 	version string
 	// failedVersion is the version of the last bundle that failed to
-	// compile, and failedErr its error.
+	// parse, verify or compile, and failedErr its error.
 	failedVersion string
 	failedErr     error
 }

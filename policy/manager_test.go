@@ -1,12 +1,9 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/phigate/phigate/internal/bundletest"
 )
 
 // moduleFor returns a bundle module that allows every request to the
@@ -194,41 +192,11 @@ func TestManagerReloadUnderLoad(t *testing.T) {
 // signedBundle builds a bundle archive signed with key, as `opa build
 // --signing-key` would.
 func signedBundle(t *testing.T, module, revision string, key *rsa.PrivateKey, keyID string) []byte {
-	t.Helper()
-	b := bundle.Bundle{
-		Manifest: bundle.Manifest{Revision: revision},
-		Data:     map[string]any{},
-		Modules: []bundle.ModuleFile{{
-			URL:    "/policy.rego",
-			Path:   "/policy.rego",
-			Raw:    []byte(module),
-			Parsed: ast.MustParseModule(module),
-		}},
-	}
-	if key != nil {
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		private := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-		if err := b.GenerateSignature(bundle.NewSigningConfig(private, "RS256", ""), keyID, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := bundle.NewWriter(&buf).Write(b); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return bundletest.Archive(t, module, revision, key, keyID)
 }
 
 func verificationFor(t *testing.T, key *rsa.PrivateKey, keyID string) *bundle.VerificationConfig {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	public := bundletest.PublicKeyPEM(t, key)
 	return bundle.NewVerificationConfig(map[string]*bundle.KeyConfig{keyID: {Key: public, Algorithm: "RS256"}}, keyID, "", nil)
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/phigate/phigate/internal/bundletest"
 )
 
 // registry mirrors etc/providers.yaml: a default OpenAI account without a
@@ -296,18 +298,7 @@ func TestDefaultBundleDecisions(t *testing.T) {
 // writeBundle writes files, given as name and content pairs, into a new
 // bundle directory.
 func writeBundle(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return bundletest.WriteDir(t, files)
 }
 
 func TestDecidePHICountsDisagree(t *testing.T) {

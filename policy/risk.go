@@ -106,18 +106,10 @@ func parseRiskModel(raw any) (RiskModel, error) {
 // tenant's override of a bundle without risk settings merges over the
 // defaults.
 func defaultRiskObject() map[string]any {
-	weights := map[string]any{}
-	for t, w := range defaultRiskModel.Weights {
-		weights[t] = w
-	}
-	return map[string]any{
-		"weights":         weights,
-		"default_weight":  defaultRiskModel.DefaultWeight,
-		"per_extra_value": defaultRiskModel.PerExtraValue,
-		"volume_cap":      defaultRiskModel.VolumeCap,
-		"health_context":  defaultRiskModel.HealthContext,
-		"no_baa":          defaultRiskModel.NoBAA,
-	}
+	encoded, _ := json.Marshal(defaultRiskModel) // a struct of numbers always encodes
+	var object map[string]any
+	_ = json.Unmarshal(encoded, &object)
+	return object
 }
 
 // mergeObjects merges override over base as OPA's object.union does:

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -198,11 +199,15 @@ type HTTPSource struct {
 	Header http.Header
 }
 
+// String returns the URL without user information, query or fragment,
+// any of which may carry credentials.
 func (s *HTTPSource) String() string {
-	if i := strings.IndexAny(s.URL, "?#"); i >= 0 {
-		return "bundle server " + s.URL[:i]
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return "bundle server (invalid URL)"
 	}
-	return "bundle server " + s.URL
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+	return "bundle server " + u.String()
 }
 
 // Fetch downloads the bundle. The version is the response's ETag, or a

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/phigate/phigate/audit"
+	"github.com/phigate/phigate/internal/bundletest"
 	"github.com/phigate/phigate/phi"
 	"github.com/phigate/phigate/policy"
 	"github.com/phigate/phigate/provider"
@@ -443,23 +444,13 @@ func TestShadowAgreementNotRecorded(t *testing.T) {
 // weights given and a tenant "quiet" whose risk settings zero them.
 func riskBundle(t *testing.T, ssnWeight int) *policy.Engine {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := bundletest.WriteDir(t, map[string]string{
 		"policy.rego": "package phigate\n\ndecision := {\"action\": \"allow\", \"provider\": input.request.requested_provider, \"reasons\": [\"allowed\"]}\n",
 		"phigate/settings/data.json": fmt.Sprintf(`{
 			"risk": {"weights": {"SSN": %d, "NAME": 0}, "no_baa": 0, "per_extra_value": 0},
 			"tenants": {"quiet": {"risk": {"weights": {"SSN": 0}}}}
 		}`, ssnWeight),
-	}
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	engine, err := policy.Load(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -494,18 +485,10 @@ func TestRiskScoreUsesTenantWeights(t *testing.T) {
 
 func TestShadowScoresWithItsOwnWeights(t *testing.T) {
 	active := riskBundle(t, 0)
-	dir := t.TempDir()
-	candidate := "package phigate\n\ndecision := {\"action\": \"deny\", \"status\": 403, \"reasons\": [sprintf(\"risk %d\", [input.risk.score])]}\n"
-	if err := os.WriteFile(filepath.Join(dir, "policy.rego"), []byte(candidate), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "phigate", "settings"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data := `{"risk": {"weights": {"SSN": 50, "NAME": 0}, "no_baa": 0, "per_extra_value": 0}}`
-	if err := os.WriteFile(filepath.Join(dir, "phigate", "settings", "data.json"), []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := bundletest.WriteDir(t, map[string]string{
+		"policy.rego":                "package phigate\n\ndecision := {\"action\": \"deny\", \"status\": 403, \"reasons\": [sprintf(\"risk %d\", [input.risk.score])]}\n",
+		"phigate/settings/data.json": `{"risk": {"weights": {"SSN": 50, "NAME": 0}, "no_baa": 0, "per_extra_value": 0}}`,
+	})
 	shadow, err := policy.Load(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)

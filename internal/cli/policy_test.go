@@ -1,52 +1,24 @@
 package cli_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/phigate/phigate/internal/bundletest"
 )
 
 const signedModule = "package phigate\n\ndecision := {\"action\": \"allow\", \"provider\": input.request.requested_provider, \"reasons\": [\"signed bundle\"]}\n"
 
 // writeSignedBundle writes a bundle archive signed with key under keyID,
-// as `opa build --signing-key` would, or unsigned when key is nil.
+// or unsigned when key is nil, and returns its path.
 func writeSignedBundle(t *testing.T, key *rsa.PrivateKey, keyID string) string {
 	t.Helper()
-	b := bundle.Bundle{
-		Manifest: bundle.Manifest{Revision: "r-signed"},
-		Data:     map[string]any{},
-		Modules: []bundle.ModuleFile{{
-			URL:    "/policy.rego",
-			Path:   "/policy.rego",
-			Raw:    []byte(signedModule),
-			Parsed: ast.MustParseModule(signedModule),
-		}},
-	}
-	if key != nil {
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		private := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-		if err := b.GenerateSignature(bundle.NewSigningConfig(private, "RS256", ""), keyID, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := bundle.NewWriter(&buf).Write(b); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "bundle.tar.gz")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, bundletest.Archive(t, signedModule, "r-signed", key, keyID), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -55,12 +27,8 @@ func writeSignedBundle(t *testing.T, key *rsa.PrivateKey, keyID string) string {
 // writePublicKey writes key's public half as PEM and returns the path.
 func writePublicKey(t *testing.T, key *rsa.PrivateKey) string {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "public.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(bundletest.PublicKeyPEM(t, key)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
